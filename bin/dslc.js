@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The installed entry point: runs the compiled CLI (built by `npm run build`).
+import { run } from "../dist/cli/main.js";
+
+process.exitCode = await run(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  isTTY: Boolean(process.stdout.isTTY),
+});

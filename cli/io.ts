@@ -1,0 +1,34 @@
+// The CLI's window on the world: output streams passed in (so tests run commands in-process) and atomic
+// file writes (a crash or a full disk never leaves a half-written file behind).
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  isTTY: boolean;
+}
+
+export class UsageError extends Error {}
+
+/** Writes to a temporary file beside the target, then renames it over the target. */
+export function writeFileAtomic(file: string, content: string): void {
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(temporary, content);
+    fs.renameSync(temporary, file);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+export function readSource(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : String(code ?? error);
+    throw new UsageError(`cannot read \`${file}\`: ${why}`);
+  }
+}

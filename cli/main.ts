@@ -1,0 +1,129 @@
+// The `dslc` command: dispatches to one command per file in cli/commands/. Thin: all the work is in the
+// phases. Exit codes scripts can rely on: 0 success, 1 problems found in the input, 2 usage or internal error.
+import { checkCommand } from "./commands/check.js";
+import { fmtCommand } from "./commands/fmt.js";
+import { UsageError, type CliIO } from "./io.js";
+import { parseArgs, type FlagSpec, type ParsedArgs } from "./options.js";
+import { didYouMean } from "../compiler/check/suggest.js";
+
+export const VERSION = "0.1.0";
+
+interface Command {
+  name: string;
+  usage: string;
+  summary: string;
+  details: string;
+  flags: FlagSpec[];
+  minFiles: number;
+  run: (args: ParsedArgs, io: CliIO) => number | Promise<number>;
+}
+
+const COLOR: FlagSpec = { name: "color", values: ["auto", "always", "never"], doc: "Colored output (default: auto, when stdout is a terminal and NO_COLOR is unset)." };
+
+const COMMANDS: Command[] = [
+  {
+    name: "check",
+    usage: "dslc check FILE… [--format human|json] [--deny-warnings]",
+    summary: "Parse and check .dl files: syntax, names, arguments, shapes, data and training settings",
+    details: "Prints every problem found, rustc-style, with the file, line and column, the source line, and a help line.\nExit status: 0 when no errors, 1 when errors were found (or warnings, with --deny-warnings), 2 on a usage error.",
+    flags: [
+      { name: "format", values: ["human", "json"], doc: "`json` prints one JSON object per diagnostic on stdout." },
+      { name: "deny-warnings", doc: "Treat warnings as errors for the exit status." },
+      COLOR,
+    ],
+    minFiles: 1,
+    run: checkCommand,
+  },
+  {
+    name: "fmt",
+    usage: "dslc fmt FILE… [--check | --write]",
+    summary: "Format .dl files in the canonical layout, keeping comments",
+    details: "Without a flag, prints the formatted file. --check lists files that are not formatted (exit 1 if any);\n--write rewrites them in place, atomically. Files with syntax errors are left untouched (exit 1).",
+    flags: [
+      { name: "check", doc: "Report files whose layout differs; change nothing." },
+      { name: "write", doc: "Rewrite files in place." },
+      COLOR,
+    ],
+    minFiles: 1,
+    run: fmtCommand,
+  },
+];
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    `dslc ${VERSION}: a compiler for .dl files, which describe a neural network and how to train it.`,
+    "",
+    "Usage: dslc COMMAND [OPTIONS] FILE…",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Options:",
+    "  --help      Show help (also `dslc COMMAND --help`)",
+    "  --version   Print the version",
+    "  --debug     Show stack traces for internal errors",
+    "",
+    "Docs: docs/language.md (the language), docs/diagnostics.md (every error code), docs/cli.md (this tool).",
+    "",
+  ].join("\n");
+}
+
+function commandHelp(command: Command): string {
+  const width = Math.max(...command.flags.map((f) => f.name.length + (f.values ? 8 : 0)), 6);
+  return [
+    `${command.summary}.`,
+    "",
+    `Usage: ${command.usage}`,
+    "",
+    command.details,
+    "",
+    "Options:",
+    ...command.flags.map((f) => `  --${(f.name + (f.values ? " <value>" : "")).padEnd(width)}  ${f.doc}`),
+    `  --${"help".padEnd(width)}  Show this help`,
+    "",
+  ].join("\n");
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const debug = argv.includes("--debug");
+  const args = argv.filter((a) => a !== "--debug");
+  try {
+    if (args.length === 0 || args[0] === "--help" || args[0] === "-h" || args[0] === "help") {
+      const topic = args[0] === "help" ? COMMANDS.find((c) => c.name === args[1]) : undefined;
+      io.stdout(topic ? commandHelp(topic) : mainHelp());
+      return args.length === 0 ? 2 : 0;
+    }
+    if (args[0] === "--version") {
+      io.stdout(`dslc ${VERSION}\n`);
+      return 0;
+    }
+    const command = COMMANDS.find((c) => c.name === args[0]);
+    if (!command) {
+      const hint = didYouMean(args[0]!, COMMANDS.map((c) => c.name));
+      const isFile = args[0]!.endsWith(".dl");
+      throw new UsageError(
+        isFile
+          ? `compiling to WGSL is not available yet; to check the file, run \`dslc check ${args[0]}\``
+          : `unknown command \`${args[0]}\`${hint ? `; ${hint}` : ""} (see \`dslc --help\`)`,
+      );
+    }
+    const rest = args.slice(1);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.stdout(commandHelp(command));
+      return 0;
+    }
+    const parsed = parseArgs(rest, command.flags, command.name);
+    if (parsed.positional.length < command.minFiles) throw new UsageError(`\`dslc ${command.name}\` needs a file; usage: ${command.usage}`);
+    return await command.run(parsed, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`error: ${error.message}\n`);
+      return 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`error: internal compiler error: ${message}\nnote: this is a bug in dslc; please report it with the .dl file that caused it${debug ? "" : " (run with --debug for a stack trace)"}\n`);
+    if (debug && error instanceof Error && error.stack) io.stderr(error.stack + "\n");
+    return 2;
+  }
+}

@@ -1,0 +1,92 @@
+// The vocabulary of builtins: what each name is (layer, loss, optimizer, …), which arguments it takes with
+// their types, defaults and valid ranges, and for layers how it transforms a shape. The checker, the docs and
+// the language server all read these tables; nothing else lists builtins.
+import type { Shape } from "../check/shapes.js";
+
+export type Category =
+  | "layer"
+  | "tensor_fn"
+  | "loss"
+  | "regularizer"
+  | "init"
+  | "optimizer"
+  | "optimizer_modifier"
+  | "schedule"
+  | "data_source"
+  | "data_transform"
+  | "augmentation"
+  | "directive"
+  | "distribution"
+  | "clip"
+  | "ensemble";
+
+export const CATEGORY_NOUN: Record<Category, string> = {
+  layer: "layer",
+  tensor_fn: "tensor function",
+  loss: "loss",
+  regularizer: "regularizer",
+  init: "initializer",
+  optimizer: "optimizer",
+  optimizer_modifier: "optimizer option",
+  schedule: "learning-rate schedule",
+  data_source: "data source",
+  data_transform: "data transform",
+  augmentation: "augmentation",
+  directive: "training directive",
+  distribution: "search distribution",
+  clip: "gradient clipping rule",
+  ensemble: "ensemble rule",
+};
+
+export type ArgType =
+  | { t: "number"; min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean; integer?: boolean }
+  | { t: "bool" }
+  | { t: "string" }
+  | { t: "enum"; values: string[] }
+  /** A count with an optional unit: `500 steps`, `5 epochs`. */
+  | { t: "duration"; defaultUnit: "steps" | "epochs" }
+  | { t: "ref"; category: Category }
+  | { t: "list"; of: ArgType }
+  | { t: "either"; options: ArgType[] }
+  /** Which parameters: `weights`, `biases`, `norms`, `all`, or a named layer. */
+  | { t: "selector" }
+  /** A monitored quantity: `val_loss`, `val_accuracy`, … */
+  | { t: "metric" };
+
+export interface ParamSpec {
+  name: string;
+  type: ArgType;
+  /** Shown in docs and hover, and used by the checker when the argument is left out. */
+  default?: string | number | boolean;
+  required?: boolean;
+  doc: string;
+}
+
+/** Arguments after checking: constants where the checker could evaluate them, otherwise `undefined`. */
+export type ArgValue = number | string | boolean | ArgValue[] | { unit: "steps" | "epochs"; count: number } | undefined;
+export type ArgValues = Map<string, ArgValue>;
+
+export class ShapeError extends Error {
+  constructor(
+    message: string,
+    readonly help?: string,
+    readonly code: "E0302" | "E0306" | "E0307" | "E0308" = "E0302",
+  ) {
+    super(message);
+  }
+}
+
+export interface BuiltinSpec {
+  name: string;
+  category: Category;
+  params: ParamSpec[];
+  doc: string;
+  /** Layers: the output shape for an input shape (dimension 0 is the batch); throws ShapeError. */
+  shape?: (input: Shape, args: ArgValues) => Shape;
+  /** Layers that hold trainable parameters (for `weights`/`biases` selectors and param counts). */
+  parameters?: (input: Shape, args: ArgValues) => { name: string; shape: Shape; role: "weight" | "bias" | "norm" }[];
+  /** Layers whose behaviour differs between training and evaluation. */
+  phaseAware?: boolean;
+  /** Other accepted spellings, e.g. `linear` for `dense`. */
+  aliases?: string[];
+}

@@ -1,0 +1,344 @@
+// Matching a call's arguments against a builtin's parameters, and checking each value against its type:
+// unknown or repeated names, missing required ones, wrong types, out-of-range numbers, invalid options.
+import type * as A from "../../grammar/ast.js";
+import { categoriesOf, lookupBuiltin, namesIn } from "../builtins/registry.js";
+import { METRICS } from "../builtins/training.js";
+import { CATEGORY_NOUN, type ArgType, type ArgValue, type ArgValues, type BuiltinSpec, type Category, type ParamSpec } from "../builtins/types.js";
+import type { CheckContext } from "./context.js";
+import { CONSTANTS } from "./context.js";
+import { evaluateConstant, type Lookup } from "./constants.js";
+import { didYouMean } from "./suggest.js";
+
+export interface ArgScope {
+  lookup: Lookup;
+  /** Names a selector may use besides weights/biases/norms/all: the model's named layers. */
+  layerNames: Set<string>;
+  /** Names of everything in scope, for "did you mean" on unknown names. */
+  visibleNames: () => Iterable<string>;
+}
+
+const SELECTORS = ["weights", "biases", "norms", "all"];
+
+/** How messages name an argument: "`p` of `dropout`". */
+export function argumentName(param: string, callee: string): string {
+  return `\`${param}\` of \`${callee}\``;
+}
+
+export function describeExpr(expr: A.Expr): string {
+  switch (expr.kind) {
+    case "Number":
+      return expr.unit ? `a duration (\`${expr.raw} ${expr.unit}\`)` : "a number";
+    case "String":
+      return "a string";
+    case "Bool":
+      return "a boolean";
+    case "List":
+      return "a list";
+    case "Call":
+      return `a call of \`${expr.callee.name}\``;
+    case "Name":
+      return `\`${expr.name}\``;
+    case "Pipeline":
+      return "a pipeline";
+    case "Sequence":
+      return "a schedule sequence";
+    default:
+      return "an expression";
+  }
+}
+
+export function describeType(type: ArgType): string {
+  switch (type.t) {
+    case "number":
+      return type.integer ? "an integer" : "a number";
+    case "bool":
+      return "`true` or `false`";
+    case "string":
+      return "a string";
+    case "enum":
+      return `one of ${type.values.map((v) => `\`${v}\``).join(", ")}`;
+    case "duration":
+      return "a duration such as `5 epochs` or `500 steps`";
+    case "ref":
+      return `${/^[aeiou]/.test(CATEGORY_NOUN[type.category]) ? "an" : "a"} ${CATEGORY_NOUN[type.category]}`;
+    case "list":
+      return `a list of ${describeType(type.of).replace(/^an? /, "")}s`;
+    case "either":
+      return type.options.map(describeType).join(" or ");
+    case "selector":
+      return "a parameter selection (`weights`, `biases`, `norms`, `all` or a layer name)";
+    case "metric":
+      return "a metric such as `val_loss`";
+  }
+}
+
+function rangeText(type: Extract<ArgType, { t: "number" }>): string {
+  const low = type.min === undefined ? undefined : `${type.minExclusive ? ">" : "≥"} ${type.min}`;
+  const high = type.max === undefined ? undefined : `${type.maxExclusive ? "<" : "≤"} ${type.max}`;
+  return [low, high].filter(Boolean).join(" and ");
+}
+
+/** Checks `args` against `spec`'s parameters and returns the constant values it could work out. */
+export function checkArguments(call: A.Call, spec: BuiltinSpec, ctx: CheckContext, scope: ArgScope): ArgValues {
+  return matchArguments(call.callee, call.args, spec.params, ctx, scope, (param, arg) => checkValue(arg.value, param.type, ctx, scope, argumentName(param.name, call.callee.name)));
+}
+
+/** Binds positional and named arguments to parameters, reporting E0103/E0105/E0106/E0107. */
+export function matchArguments(
+  callee: A.Identifier,
+  args: A.Argument[],
+  params: ParamSpec[],
+  ctx: CheckContext,
+  scope: ArgScope,
+  check: (param: ParamSpec, arg: A.Argument) => ArgValue,
+): ArgValues {
+  const values: ArgValues = new Map();
+  const given = new Map<string, A.Argument>();
+  let position = 0;
+  for (const arg of args) {
+    let param: ParamSpec | undefined;
+    if (arg.name) {
+      param = params.find((p) => p.name === arg.name!.name);
+      if (!param) {
+        const suggestion = didYouMean(arg.name.name, params.map((p) => p.name));
+        ctx.report("E0103", arg.name.span, `\`${callee.name}\` has no argument named \`${arg.name.name}\``, {
+          label: "unknown argument",
+          help: suggestion ?? (params.length ? `its arguments are ${params.map((p) => `\`${p.name}\``).join(", ")}` : `\`${callee.name}\` takes no arguments`),
+        });
+        continue;
+      }
+    } else {
+      param = params[position++];
+      if (!param) {
+        ctx.report("E0106", arg.span, `\`${callee.name}\` takes ${params.length} argument${params.length === 1 ? "" : "s"} but more were given`, {
+          label: "unexpected argument",
+          help: params.length ? `its arguments are ${params.map((p) => `\`${p.name}\``).join(", ")}; pass options by name` : `\`${callee.name}\` takes no arguments`,
+        });
+        continue;
+      }
+    }
+    const previous = given.get(param.name);
+    if (previous) {
+      ctx.report("E0107", arg.span, `argument \`${param.name}\` of \`${callee.name}\` is given twice`, {
+        label: "given again here",
+        labels: [{ span: previous.span, message: "first given here" }],
+        help: "remove one of them",
+      });
+      continue;
+    }
+    given.set(param.name, arg);
+    values.set(param.name, check(param, arg));
+  }
+  for (const param of params) {
+    if (param.required && !given.has(param.name)) {
+      ctx.report("E0105", callee.span, `\`${callee.name}\` needs the argument \`${param.name}\``, {
+        label: `missing \`${param.name}\``,
+        help: `add \`${param.name}: …\` (${param.doc.replace(/\.$/, "").toLowerCase()})`,
+      });
+    }
+  }
+  return values;
+}
+
+function mismatch(ctx: CheckContext, expr: A.Expr, type: ArgType, what: string): undefined {
+  ctx.report("E0201", expr.span, `${what} expects ${describeType(type)}, found ${describeExpr(expr)}`, {
+    label: `expected ${describeType(type)}`,
+  });
+  return undefined;
+}
+
+function unknownName(ctx: CheckContext, expr: A.NameRef, scope: ArgScope, extra: Iterable<string> = []): undefined {
+  const suggestion = didYouMean(expr.name, [...scope.visibleNames(), ...extra, ...Object.keys(CONSTANTS)]);
+  ctx.report("E0101", expr.span, `cannot find \`${expr.name}\` in this scope`, { label: "not found", help: suggestion });
+  return undefined;
+}
+
+/** Checks one argument value against its declared type; returns its constant value where known. */
+export function checkValue(expr: A.Expr, type: ArgType, ctx: CheckContext, scope: ArgScope, what: string): ArgValue {
+  if (expr.kind === "Missing") return undefined;
+  if (expr.kind === "Paren") return checkValue(expr.inner, type, ctx, scope, what);
+  switch (type.t) {
+    case "number":
+      return checkNumber(expr, type, ctx, scope, what);
+    case "bool":
+    case "string": {
+      const value = evaluateConstant(expr, scope.lookup);
+      if (value === "unknown-name") return expr.kind === "Name" ? unknownName(ctx, expr, scope) : undefined;
+      if (typeof value !== (type.t === "bool" ? "boolean" : "string")) return mismatch(ctx, expr, type, what);
+      return value;
+    }
+    case "enum":
+      return checkEnum(expr, type.values, ctx, scope, what);
+    case "duration": {
+      if (expr.kind !== "Number" && expr.kind !== "Name" && expr.kind !== "Binary") return mismatch(ctx, expr, type, what);
+      const value = evaluateConstant(expr, scope.lookup);
+      if (value === "unknown-name") return expr.kind === "Name" ? unknownName(ctx, expr, scope) : undefined;
+      const count = typeof value === "number" ? value : typeof value === "object" && value !== null && !Array.isArray(value) ? value.count : undefined;
+      if (count !== undefined && (count < 0 || !Number.isInteger(count))) {
+        ctx.report("E0202", expr.span, `${what} must be a whole, non-negative count, got ${count}`, { label: "out of range" });
+        return undefined;
+      }
+      if (typeof value === "number") return { unit: type.defaultUnit, count: value };
+      return value;
+    }
+    case "ref":
+      checkReference(expr, type.category, ctx, scope, what);
+      return expr.kind === "Name" ? expr.name : expr.kind === "Call" ? expr.callee.name : undefined;
+    case "list": {
+      if (expr.kind !== "List") {
+        const value = expr.kind === "Name" ? evaluateConstant(expr, scope.lookup) : undefined;
+        if (Array.isArray(value)) return value;
+        return mismatch(ctx, expr, type, what);
+      }
+      return expr.items.map((item) => checkValue(item, type.of, ctx, scope, what));
+    }
+    case "either": {
+      const option = type.options.find((o) => fits(expr, o, scope)) ?? type.options[0]!;
+      if (!fits(expr, option, scope) && expr.kind !== "Name") return mismatch(ctx, expr, type, what);
+      return checkValue(expr, option, ctx, scope, what);
+    }
+    case "selector":
+      if (expr.kind !== "Name") return mismatch(ctx, expr, type, what);
+      if (!SELECTORS.includes(expr.name) && !scope.layerNames.has(expr.name)) {
+        ctx.report("E0101", expr.span, `\`${expr.name}\` is not a parameter selection or a named layer`, {
+          label: "unknown selection",
+          help: didYouMean(expr.name, [...SELECTORS, ...scope.layerNames]) ?? `use \`weights\`, \`biases\`, \`norms\`, \`all\`, or name a layer (\`fc1 = dense(64)\`)`,
+        });
+      }
+      return expr.name;
+    case "metric":
+      return checkEnum(expr, METRICS, ctx, scope, what);
+  }
+}
+
+/** Whether an expression has the syntactic form of a type, to choose among `either` options. */
+function fits(expr: A.Expr, type: ArgType, scope: ArgScope): boolean {
+  switch (type.t) {
+    case "number":
+      return expr.kind === "Number" || expr.kind === "Negate" || expr.kind === "Binary" || (expr.kind === "Name" && typeof evaluateConstant(expr, scope.lookup) === "number");
+    case "list":
+      return expr.kind === "List";
+    case "enum":
+      return expr.kind === "Name" && type.values.includes(expr.name);
+    case "selector":
+      return expr.kind === "Name";
+    case "string":
+      return expr.kind === "String";
+    case "bool":
+      return expr.kind === "Bool";
+    default:
+      return false;
+  }
+}
+
+function checkNumber(expr: A.Expr, type: Extract<ArgType, { t: "number" }>, ctx: CheckContext, scope: ArgScope, what: string): ArgValue {
+  if (expr.kind === "String" || expr.kind === "Bool" || expr.kind === "List" || expr.kind === "Call" || expr.kind === "Pipeline" || expr.kind === "Sequence") {
+    return mismatch(ctx, expr, type, what);
+  }
+  if (expr.kind === "Number" && expr.unit) {
+    ctx.report("E0201", expr.span, `${what} expects a plain number, found a duration (\`${expr.raw} ${expr.unit}\`)`, {
+      label: "remove the unit",
+      help: `write \`${expr.raw}\``,
+    });
+    return undefined;
+  }
+  const value = evaluateConstant(expr, scope.lookup);
+  if (value === "unknown-name") return expr.kind === "Name" ? unknownName(ctx, expr, scope) : undefined;
+  if (value === undefined) return undefined;
+  if (typeof value !== "number") return mismatch(ctx, expr, type, what);
+  if (!Number.isFinite(value)) {
+    ctx.report("E0202", expr.span, `${what} must be finite`, { label: "not a finite number" });
+    return undefined;
+  }
+  const tooLow = type.min !== undefined && (type.minExclusive ? value <= type.min : value < type.min);
+  const tooHigh = type.max !== undefined && (type.maxExclusive ? value >= type.max : value > type.max);
+  if (tooLow || tooHigh) {
+    ctx.report("E0202", expr.span, `${what} must be ${rangeText(type)}, got ${value}`, {
+      label: "out of range",
+      help: rangeHelp(what, value),
+    });
+    return undefined;
+  }
+  if (type.integer && !Number.isInteger(value)) {
+    ctx.report("E0203", expr.span, `${what} must be an integer, got ${value}`, { label: "not a whole number", help: `use ${Math.round(value)}` });
+    return undefined;
+  }
+  return value;
+}
+
+function rangeHelp(what: string, value: number): string | undefined {
+  if (what === argumentName("p", "dropout") && value > 1) return "dropout's `p` is the probability of dropping a unit, between 0 and 1";
+  if (what.startsWith("`lr`") && value <= 0) return "learning rates are positive; typical values are 1e-4 to 1e-1";
+  return undefined;
+}
+
+function checkEnum(expr: A.Expr, values: string[], ctx: CheckContext, scope: ArgScope, what: string): ArgValue {
+  const word = expr.kind === "Name" ? expr.name : expr.kind === "String" ? expr.value : undefined;
+  if (word === undefined) {
+    ctx.report("E0201", expr.span, `${what} expects one of ${values.map((v) => `\`${v}\``).join(", ")}, found ${describeExpr(expr)}`, {
+      label: "expected an option",
+    });
+    return undefined;
+  }
+  if (values.includes(word)) return word;
+  const constant = expr.kind === "Name" ? scope.lookup(word) : undefined;
+  if (typeof constant === "string" && values.includes(constant)) return constant;
+  ctx.report("E0204", expr.span, `\`${word}\` is not a valid option for ${what}`, {
+    label: "invalid option",
+    help: didYouMean(word, values) ?? `expected one of ${values.map((v) => `\`${v}\``).join(", ")}`,
+  });
+  return undefined;
+}
+
+/** A name or call that must be a builtin of `category`; reports E0102/E0109 and checks the call's arguments. */
+export function checkReference(expr: A.Expr, category: Category, ctx: CheckContext, scope: ArgScope, what: string): { spec: BuiltinSpec; args: ArgValues } | undefined {
+  const callee = expr.kind === "Call" ? expr.callee : expr.kind === "Name" ? { kind: "Identifier" as const, name: expr.name, span: expr.span } : undefined;
+  if (!callee) {
+    ctx.report("E0201", expr.span, `${what} expects ${describeType({ t: "ref", category })}, found ${describeExpr(expr)}`, {
+      label: `expected ${describeType({ t: "ref", category })}`,
+    });
+    return undefined;
+  }
+  const spec = lookupBuiltin(callee.name, [category]);
+  if (!spec) {
+    reportWrongBuiltin(callee, [category], ctx);
+    return undefined;
+  }
+  const args = expr.kind === "Call" ? checkArguments(expr, spec, ctx, scope) : new Map();
+  if (expr.kind === "Name") {
+    for (const param of spec.params) {
+      if (param.required) {
+        ctx.report("E0105", callee.span, `\`${callee.name}\` needs the argument \`${param.name}\``, {
+          label: `missing \`${param.name}\``,
+          help: `write \`${callee.name}(${param.name}: …)\``,
+        });
+      }
+    }
+  }
+  return { spec, args };
+}
+
+/** E0109 when the name is a builtin of another kind, E0102 with a suggestion otherwise. */
+export function reportWrongBuiltin(callee: A.Identifier, expected: readonly Category[], ctx: CheckContext, extraNames: Iterable<string> = []): void {
+  const noun = expected.map((c) => CATEGORY_NOUN[c]).join(" or ");
+  const actual = categoriesOf(callee.name);
+  if (actual.length > 0) {
+    const article = (w: string) => (/^[aeiou]/.test(w) ? "an" : "a");
+    const actualNoun = CATEGORY_NOUN[actual[0]!];
+    ctx.report("E0109", callee.span, `\`${callee.name}\` is ${article(actualNoun)} ${actualNoun}, not ${article(noun)} ${noun}`, {
+      label: `expected ${article(noun)} ${noun}`,
+      help: examplesHelp(expected),
+    });
+    return;
+  }
+  const suggestion = didYouMean(callee.name, [...namesIn(expected), ...extraNames]);
+  ctx.report("E0102", callee.span, `unknown ${noun} \`${callee.name}\``, {
+    label: `not a known ${noun}`,
+    help: suggestion ?? examplesHelp(expected),
+  });
+}
+
+function examplesHelp(categories: readonly Category[]): string {
+  const names = namesIn(categories).slice(0, 8);
+  return `known ${categories.map((c) => CATEGORY_NOUN[c]).join("/")}s include ${names.map((n) => `\`${n}\``).join(", ")}`;
+}

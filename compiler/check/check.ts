@@ -1,0 +1,80 @@
+// The checker's entry point: typed input (the parsed file), typed output (diagnostics plus what later phases
+// and the language server need: model summaries and the shape of every tensor expression).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type * as A from "../../grammar/ast.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { evaluateConstant } from "./constants.js";
+import { createContext, type CheckContext, type DataProbe } from "./context.js";
+import { checkModel, type ModelSummary } from "./model.js";
+import { checkSearch } from "./search.js";
+import type { Shape } from "./shapes.js";
+import { checkTrain, type TrainSummary } from "./train.js";
+
+export interface CheckResult {
+  diagnostics: Diagnostic[];
+  models: Map<string, ModelSummary>;
+  train?: TrainSummary;
+  shapes: Map<A.Expr | A.Identifier, Shape>;
+}
+
+export interface CheckOptions {
+  /** Path of the .dl file; data paths are relative to its folder. */
+  path: string;
+  probe?: DataProbe;
+}
+
+export const diskProbe: DataProbe = {
+  exists: (file) => fs.existsSync(file),
+  readText: (file) => {
+    try {
+      return fs.readFileSync(file, "utf8");
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+export function checkFile(file: A.DlFile, options: CheckOptions): CheckResult {
+  const ctx = createContext(options.probe ?? diskProbe, path.dirname(path.resolve(options.path)));
+  declareTopLevel(file, ctx);
+  const models = new Map<string, ModelSummary>();
+  for (const model of ctx.models.values()) models.set(model.name.name, checkModel(model, ctx));
+  for (const block of ctx.blocks.values()) if (!ctx.usedBlocks.has(block.name.name)) checkModel(block, ctx);
+  let train: TrainSummary | undefined;
+  const trains = file.items.filter((i): i is A.TrainDecl => i.kind === "Train");
+  for (const decl of trains) train = checkTrain(decl, ctx, models) ?? train;
+  for (const decl of file.items) if (decl.kind === "Search") checkSearch(decl, ctx, trains.length > 0);
+  return { diagnostics: ctx.diagnostics.items, models, train, shapes: ctx.shapes };
+}
+
+function declareTopLevel(file: A.DlFile, ctx: CheckContext): void {
+  const declared = new Map<string, A.Identifier>();
+  for (const item of file.items) {
+    if (item.kind === "Train" || item.kind === "Search") continue;
+    const name = item.name;
+    const previous = declared.get(name.name);
+    if (previous) {
+      ctx.report("E0104", name.span, `\`${name.name}\` is defined twice`, {
+        label: "redefined here",
+        labels: [{ span: previous.span, message: "first defined here" }],
+        help: "rename one of them",
+      });
+      continue;
+    }
+    declared.set(name.name, name);
+    if (item.kind === "Let") {
+      const value = evaluateConstant(item.value, (n) => (ctx.lets.has(n) ? ctx.lets.get(n)!.value : "unknown-name"));
+      if (value === "unknown-name") {
+        ctx.report("E0101", item.value.span, "a `let` can only use numbers and `let`s defined above it", { label: "unknown name here" });
+        ctx.lets.set(name.name, { value: undefined, decl: item });
+      } else {
+        if (value === undefined) {
+          ctx.report("E0201", item.value.span, "a `let` must be a constant: a number, string, boolean, duration or list of them", { label: "not a constant" });
+        }
+        ctx.lets.set(name.name, { value, decl: item });
+      }
+    } else if (item.kind === "Model") ctx.models.set(name.name, item);
+    else ctx.blocks.set(name.name, item);
+  }
+}

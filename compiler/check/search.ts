@@ -1,0 +1,54 @@
+// Checking a `search` block: each `name ~ distribution` must name a top-level `let` (its default value) and
+// have a sensible range; stages and settings are checked like any other settings.
+import type * as A from "../../grammar/ast.js";
+import { SEARCH_SETTINGS } from "../builtins/training.js";
+import { checkReference, checkValue, type ArgScope } from "./args.js";
+import type { CheckContext } from "./context.js";
+import { didYouMean } from "./suggest.js";
+import { collectSettings } from "./train.js";
+
+export function checkSearch(decl: A.SearchDecl, ctx: CheckContext, hasTrain: boolean): void {
+  const scope: ArgScope = {
+    lookup: (name) => (ctx.lets.has(name) ? ctx.lets.get(name)!.value : "unknown-name"),
+    layerNames: new Set(),
+    visibleNames: () => ctx.lets.keys(),
+  };
+  const { settings, directives } = collectSettings(decl.body, SEARCH_SETTINGS, ctx, scope, "search", true);
+  for (const [name, setting] of settings) {
+    const spec = SEARCH_SETTINGS.find((s) => s.name === name)!;
+    if (typeof spec.type === "object") checkValue(setting.value, spec.type, ctx, scope, `\`${name}\``);
+  }
+  const seen = new Map<string, A.Identifier>();
+  for (const statement of decl.body) {
+    if (statement.kind !== "Sample") continue;
+    const target = statement.target;
+    if (!ctx.lets.has(target.name)) {
+      ctx.report("E0407", target.span, `\`${target.name}\` is not a top-level \`let\``, {
+        label: "nothing to search over",
+        help: didYouMean(target.name, ctx.lets.keys()) ?? `declare it with a default, e.g. \`let ${target.name} = …\`, and use it in the model or \`train\``,
+      });
+    }
+    const previous = seen.get(target.name);
+    if (previous) {
+      ctx.report("E0104", target.span, `\`${target.name}\` has two search ranges`, { label: "second range", labels: [{ span: previous.span, message: "first range" }] });
+    }
+    seen.set(target.name, target);
+    const checked = checkReference(statement.value, "distribution", ctx, scope, "a search range");
+    if (!checked) continue;
+    const lo = checked.args.get("lo");
+    const hi = checked.args.get("hi");
+    if (typeof lo === "number" && typeof hi === "number" && lo >= hi) {
+      ctx.report("E0202", statement.value.span, `the range is empty: lo (${lo}) must be below hi (${hi})`, { label: "empty range", help: "swap the bounds" });
+    }
+  }
+  const hasStages = directives.some((d) => d.spec.name === "stage");
+  if (!hasStages && (!settings.has("trials") || !settings.has("epochs"))) {
+    ctx.report("E0403", { start: decl.span.start, end: decl.span.start + 6 }, "this `search` block says neither `trials` and `epochs` nor any `stage(…)`", {
+      label: "how many runs?",
+      help: "add `trials 20` and `epochs 5`, or stages such as `stage(trials: 20, epochs: 2)`",
+    });
+  }
+  if (!hasTrain) {
+    ctx.report("E0403", { start: decl.span.start, end: decl.span.start + 6 }, "a `search` needs a `train` block to run its trials", { label: "nothing to train", help: "add `train { … }`" });
+  }
+}
