@@ -22,14 +22,14 @@ function pair(args: ArgValues, name: string, fallback: number): [number | undefi
 function rankAtLeast(input: Shape, rank: number, what: string): void {
   if (input.length < rank) {
     throw new ShapeError(
-      `${what} expects an input of rank ${rank} or more, got rank ${input.length}`,
+      `\`${what}\` expects an input of rank ${rank} or more, got rank ${input.length}`,
       rank === 4 ? "image layers take [N, C, H, W]; reshape the input, e.g. `|> reshape([1, 8, 8])`" : undefined,
     );
   }
 }
 
 function rankExactly(input: Shape, rank: number, what: string, help?: string): void {
-  if (input.length !== rank) throw new ShapeError(`${what} expects an input of rank ${rank}, got rank ${input.length}`, help);
+  if (input.length !== rank) throw new ShapeError(`\`${what}\` expects an input of rank ${rank}, got rank ${input.length}`, help);
 }
 
 const FLATTEN_HELP = "insert `|> flatten` before this layer to turn [N, C, H, W] into [N, C*H*W]";
@@ -46,7 +46,7 @@ function windowOut(size: Dim, kernel: number | undefined, stride: number | undef
   const out = Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
   if (out < 1) {
     throw new ShapeError(
-      `${what} with kernel ${kernel}, stride ${stride}, padding ${padding} leaves no output on an axis of size ${size}`,
+      `\`${what}\` with kernel ${kernel}, stride ${stride}, padding ${padding} leaves no output on an axis of size ${size}`,
       "use a smaller kernel or stride, or add padding",
       "E0306",
     );
@@ -100,8 +100,7 @@ export const LAYERS: BuiltinSpec[] = [
       { name: "dropconnect", type: probability, default: 0, doc: "Probability of dropping each weight during training (DropConnect)." },
     ],
     shape: (input, args) => {
-      if (input.length < 2) throw new ShapeError(`dense expects an input of rank 2 or more, got rank ${input.length}`);
-      if (input.length > 2) throw new ShapeError(`dense expects [N, features], got rank ${input.length}`, FLATTEN_HELP);
+      if (input.length !== 2) throw new ShapeError(`\`dense\` expects [N, features], got rank ${input.length}`, input.length > 2 ? FLATTEN_HELP : undefined);
       return [...input.slice(0, -1), num(args, "units") ?? "units"];
     },
     parameters: (input, args) => [
@@ -164,7 +163,7 @@ export const LAYERS: BuiltinSpec[] = [
     doc: "Flattens every axis after the batch: [N, C, H, W] → [N, C·H·W].",
     params: [],
     shape: (input) => {
-      if (input.length < 2) throw new ShapeError(`flatten expects a batched input of rank 2 or more, got rank ${input.length}`);
+      if (input.length < 2) throw new ShapeError(`\`flatten\` expects a batched input of rank 2 or more, got rank ${input.length}`);
       return [input[0]!, multiplyDims(input.slice(1))];
     },
   },
@@ -180,7 +179,7 @@ export const LAYERS: BuiltinSpec[] = [
       const size = multiplyDims(input.slice(1));
       const known = dims.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
       const inferred = dims.filter((d) => d === -1).length;
-      if (inferred > 1) throw new ShapeError("reshape can infer at most one axis (-1)", undefined, "E0307");
+      if (inferred > 1) throw new ShapeError("`reshape` can infer at most one axis (-1)", undefined, "E0307");
       if (typeof size !== "number") return [input[0]!, ...dims.map((d) => (d === -1 ? "inferred" : d))];
       if (inferred === 1 ? size % known !== 0 : size !== known) {
         throw new ShapeError(`cannot reshape ${size} features into [${dims.join(", ")}] (${known} elements)`, `the product of the new shape must equal ${size}`, "E0307");
@@ -220,7 +219,7 @@ export const LAYERS: BuiltinSpec[] = [
       const k = num(args, "k");
       const f = lastDim(input);
       if (k === undefined || typeof f !== "number") return [input[0]!, typeof f === "number" ? "maxout_out" : `${f}/k`];
-      if (f % k !== 0) throw new ShapeError(`maxout(k: ${k}) needs the feature count to be divisible by ${k}, got ${f}`, `make the previous layer's width a multiple of ${k}`, "E0308");
+      if (f % k !== 0) throw new ShapeError(`\`maxout(k: ${k})\` needs the feature count to be divisible by ${k}, got ${f}`, `make the previous layer's width a multiple of ${k}`, "E0308");
       return [input[0]!, f / k];
     },
   },
@@ -243,7 +242,7 @@ export const LAYERS: BuiltinSpec[] = [
       { name: "track_running_stats", type: { t: "bool" }, default: true, doc: "Keep running estimates for evaluation." },
     ],
     (input) => {
-      if (input.length !== 2 && input.length !== 4) throw new ShapeError(`batchnorm expects [N, F] or [N, C, H, W], got rank ${input.length}`);
+      if (input.length !== 2 && input.length !== 4) throw new ShapeError(`\`batchnorm\` expects [N, F] or [N, C, H, W], got rank ${input.length}`);
     },
     () => 1,
   ),
@@ -263,7 +262,7 @@ export const LAYERS: BuiltinSpec[] = [
       const groups = num(args, "groups");
       const c = input[1]!;
       if (groups !== undefined && typeof c === "number" && c % groups !== 0) {
-        throw new ShapeError(`groupnorm(groups: ${groups}) needs the channel count to be divisible by ${groups}, got ${c}`, "choose a number of groups that divides the channels", "E0308");
+        throw new ShapeError(`\`groupnorm(groups: ${groups})\` needs the channel count to be divisible by ${groups}, got ${c}`, "choose a number of groups that divides the channels", "E0308");
       }
     },
     () => 1,

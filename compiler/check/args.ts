@@ -110,7 +110,8 @@ export function matchArguments(
     } else {
       param = params[position++];
       if (!param) {
-        ctx.report("E0106", arg.span, `\`${callee.name}\` takes ${params.length} argument${params.length === 1 ? "" : "s"} but more were given`, {
+        const takes = params.length === 0 ? "no arguments" : `${params.length} argument${params.length === 1 ? "" : "s"}`;
+        ctx.report("E0106", arg.span, `\`${callee.name}\` takes ${takes}, but more were given`, {
           label: "unexpected argument",
           help: params.length ? `its arguments are ${params.map((p) => `\`${p.name}\``).join(", ")}; pass options by name` : `\`${callee.name}\` takes no arguments`,
         });

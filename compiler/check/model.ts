@@ -574,13 +574,16 @@ const CONFIG_TYPES = ["int", "float", "bool", "string", "layer", "activation"];
 export function checkModel(decl: A.ModelDecl, ctx: CheckContext): ModelSummary {
   const summary: ModelSummary = { inputs: [], namedLayers: new Set(), layersUsed: new Set() };
   const checker = new BodyChecker(ctx, summary, decl.kind === "Block" ? [decl.name.name] : [], new Map());
+  let hasInput = false;
   for (const param of decl.params) {
     if (param.type?.dims) {
       const type = readTensorType(param.type, ctx, checker.lookupConst);
       if (!type) {
+        hasInput = true;
         checker.bind(param.name, ERROR, true);
         continue;
       }
+      hasInput = true;
       for (const dim of type.shape) if (typeof dim === "string") checker.env.set(dim, { value: { k: "const", value: undefined }, span: param.type.span, used: true, isParameter: true });
       summary.inputs.push({ name: param.name.name, shape: type.shape, span: param.type.span });
       checker.bind(param.name, { k: "tensor", shape: type.shape }, true);
@@ -597,7 +600,7 @@ export function checkModel(decl: A.ModelDecl, ctx: CheckContext): ModelSummary {
       checker.bind(param.name, { k: "const", value }, true);
     }
   }
-  if (decl.kind === "Model" && summary.inputs.length === 0) {
+  if (decl.kind === "Model" && !hasInput) {
     ctx.report("E0309", decl.name.span, `model \`${decl.name.name}\` has no tensor input`, {
       label: "no input",
       help: `declare one, e.g. \`model ${decl.name.name}(x: f32[N, 64])\``,

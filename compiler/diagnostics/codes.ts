@@ -33,8 +33,8 @@ export const DIAGNOSTIC_CODES = {
     severity: "error",
     title: "unterminated string",
     explanation: "A string literal opened with `\"` is not closed on the same line.",
-    bad: 'model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3)\n}\ntrain {\n  data = csv("digits.csv, label: "label")\n}\n',
-    good: 'model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3)\n}\ntrain {\n  data = spirals(classes: 3)\n  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n}\n',
+    bad: 'let path = "data/digits.csv\n',
+    good: 'let path = "data/digits.csv"\n',
   },
   E0003: {
     severity: "error",
@@ -82,8 +82,8 @@ export const DIAGNOSTIC_CODES = {
     severity: "error",
     title: "too many arguments",
     explanation: "More positional arguments were given than the function has parameters.",
-    bad: "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3, true, 5)\n}\n",
-    good: "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3, bias: true)\n}\n",
+    bad: "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3) |> relu(0.1)\n}\n",
+    good: "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3) |> leaky_relu(0.1)\n}\n",
   },
   E0107: {
     severity: "error",

@@ -78,7 +78,7 @@ class Printer {
         const head = `let ${item.name.name} = `;
         const inner = this.take(item.span.end);
         for (const c of inner) this.line("", c.text.trimEnd());
-        this.line("", head + printExprAt(item.value, "", head.length) + this.trailing(item.span.end));
+        this.line("", head + printExprAt(item.value, head.length, 0) + this.trailing(item.span.end));
         return;
       }
       case "Model":
@@ -124,7 +124,7 @@ class Printer {
   }
 
   private statement(statement: A.Statement): string {
-    const at = (prefix: string, expr: A.Expr) => prefix + printExprAt(expr, INDENT, prefix.length);
+    const at = (prefix: string, expr: A.Expr) => prefix + printExprAt(expr, INDENT.length + prefix.length, INDENT.length);
     switch (statement.kind) {
       case "Assign":
         return at(`${statement.target.name} = `, statement.value);

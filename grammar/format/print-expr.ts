@@ -45,14 +45,15 @@ export function printExpr(expr: A.Expr): string {
 }
 
 /**
- * Prints an expression that starts after `prefix` on a line indented by `indent`; breaks a top-level
- * pipeline or sequence across lines when the one-line form would not fit.
+ * Prints an expression that starts at column `column` (0-based); breaks a top-level pipeline or sequence
+ * across lines, continuation lines indented by two more spaces than the statement, when it would not fit.
+ * The returned lines are relative to the statement's own indentation (`statementIndent` columns).
  */
-export function printExprAt(expr: A.Expr, indent: string, prefixLength: number): string {
+export function printExprAt(expr: A.Expr, column: number, statementIndent: number): string {
   const flat = printExpr(expr);
-  if (indent.length + prefixLength + flat.length <= MAX_WIDTH) return flat;
-  const continuation = `\n${indent}  `;
+  if (column + flat.length <= MAX_WIDTH) return flat;
+  const continuation = "\n  ";
   if (expr.kind === "Pipeline") return expr.stages.map(printExpr).join(`${continuation}|> `);
-  if (expr.kind === "Sequence") return expr.parts.map((p) => printExprAt(p, indent + "  ", 5)).join(`${continuation}then `);
+  if (expr.kind === "Sequence") return expr.parts.map((p) => printExprAt(p, statementIndent + 7, statementIndent + 2).replace(/\n/g, "\n  ")).join(`${continuation}then `);
   return flat;
 }

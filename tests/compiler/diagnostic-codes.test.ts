@@ -1,0 +1,70 @@
+// Every diagnostic code: its documented bad example must report exactly that code, at the expected text,
+// with the expected message; its documented fix must check clean. The expectations below are written by
+// hand (not read from the table), so a changed span or message fails here.
+import { describe, expect, it } from "vitest";
+import { DIAGNOSTIC_CODES, type DiagnosticCode } from "../../compiler/diagnostics/codes.js";
+import { checkText } from "../helpers/parse.js";
+
+const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string]> = {
+  E0001: ["$", "unexpected character `$`"],
+  E0002: ['"data/digits.csv', "this string is never closed"],
+  E0003: ["->", "expected `)`, found `->`"],
+  E0101: ["hh", "cannot find `hh` in this scope"],
+  E0102: ["dens", "unknown layer or tensor function `dens`"],
+  E0103: ["momentom", "`sgd` has no argument named `momentom`"],
+  E0104: ["width", "`width` is defined twice"],
+  E0105: ["dense", "`dense` needs the argument `units`"],
+  E0106: ["0.1", "`relu` takes no arguments, but more were given"],
+  E0107: ["units: 4", "argument `units` of `dense` is given twice"],
+  E0108: ["batchsize", "`batchsize` is not a setting of `train`"],
+  E0109: ["relu", "`relu` is a layer, not an optimizer"],
+  E0201: ['"fast"', "`lr` of `sgd` expects a number, found a string"],
+  E0202: ["1.5", "`p` of `dropout` must be ≥ 0 and < 1, got 1.5"],
+  E0203: ["2.5", "`units` of `dense` must be an integer, got 2.5"],
+  E0204: ["avg", "`avg` is not a valid option for `reduction` of `cross_entropy`"],
+  E0205: ["h", "only layers and blocks can follow `|>`, but this is a tensor (f32[N, 2])"],
+  E0301: ["+", "cannot combine f32[N, 8] and f32[N, 4] with `+`"],
+  E0302: ["dense(10)", "`dense` expects [N, features], got rank 4"],
+  E0303: ["return x |> dense(4)", "model `M` returns f32[N, 4], but its declared output is f32[N, 3]"],
+  E0304: ["cross_entropy()", "the model returns 4 scores per example, but the data has 3 classes"],
+  E0305: ["f32[N, 4]", "model `M` takes f32[N, 4], but the data gives f32[N, 2]"],
+  E0306: ["conv2d(2, kernel: 5)", "`conv2d` with kernel 5, stride 1, padding 0 leaves no output on an axis of size 4"],
+  E0307: ["reshape([1, 8, 7])", "cannot reshape 64 features into [1, 8, 7] (56 elements)"],
+  E0308: ["maxout(k: 3)", "`maxout(k: 3)` needs the feature count to be divisible by 3, got 10"],
+  E0309: ["f64", "`f64` is not a tensor element type"],
+  E0401: ["M", "this model does not return anything"],
+  E0402: ["h = x |> relu", "this line comes after `return` and never runs"],
+  E0403: ["train", "this `train` block has no `optimizer`"],
+  E0404: ["train", "this file has 2 models; which one does `train` train?"],
+  E0405: ["epochs 5", "the setting `epochs` cannot appear in a model"],
+  E0406: ["B", "block `B` applies itself"],
+  E0407: ["lr", "`lr` is not a top-level `let`"],
+  E0501: ['"no_such_file.csv"', "data file `no_such_file.csv` does not exist"],
+  E0502: ['"class"', "`points.csv` has no column named `class`"],
+  W0001: ["h", "`h` is computed but never used"],
+  W0101: ["1", "batchnorm in training mode with batch size 1 normalizes every feature to β"],
+  W0102: ["warmup(1000 steps)", "the warmup lasts 1000 steps, but the whole run is 40 steps"],
+  W0103: ["sgdr(t0: 10 epochs)", "the first restart period (10 epochs) is as long as the whole run"],
+  W0104: ["early_stopping(patience: 10)", "early stopping waits 10 evaluations, but the run has only 5 epochs"],
+  W0105: ["cross_entropy()", "`cross_entropy` takes logits, but the model already ends in `softmax`"],
+};
+
+describe("diagnostic codes", () => {
+  for (const [code, info] of Object.entries(DIAGNOSTIC_CODES) as [DiagnosticCode, (typeof DIAGNOSTIC_CODES)[DiagnosticCode]][]) {
+    it(`${code}: ${info.title}`, () => {
+      const bad = checkText(info.bad, "files" in info ? info.files : {});
+      const found = bad.diagnostics.find((d) => d.code === code);
+      expect(found, `${code} not reported; got ${bad.diagnostics.map((d) => d.code).join(", ")}`).toBeDefined();
+      const [spanText, message] = EXPECTED[code];
+      expect(info.bad.slice(found!.span!.start, found!.span!.end)).toBe(spanText);
+      expect(found!.message).toBe(message);
+      expect(found!.severity).toBe(code.startsWith("E") ? "error" : "warning");
+      const good = checkText(info.good, "files" in info ? info.files : {});
+      expect(good.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
+    });
+  }
+
+  it("every code has a hand-written expectation and vice versa", () => {
+    expect(Object.keys(EXPECTED).sort()).toEqual(Object.keys(DIAGNOSTIC_CODES).sort());
+  });
+});
