@@ -1,7 +1,7 @@
 // Checking model and block bodies: names, layers and their arguments, and shape inference through every
 // statement. Blocks are checked where they are applied, with their symbols bound to the actual sizes.
 import type * as A from "../../grammar/ast.js";
-import { lookupBuiltin, namesIn } from "../builtins/registry.js";
+import { categoriesOf, lookupBuiltin, namesIn } from "../builtins/registry.js";
 import { ShapeError, type ArgType, type ArgValue, type ArgValues, type BuiltinSpec, type ParamSpec } from "../builtins/types.js";
 import { argumentName, checkArguments, checkValue, describeExpr, matchArguments, reportWrongBuiltin, type ArgScope } from "./args.js";
 import { CONSTANTS, type CheckContext } from "./context.js";
@@ -205,6 +205,10 @@ class BodyChecker {
     const letValue = this.ctx.lets.get(expr.name);
     if (letValue) return { k: "const", value: letValue.value };
     if (expr.name in CONSTANTS) return { k: "const", value: CONSTANTS[expr.name] };
+    if (categoriesOf(expr.name).length > 0) {
+      reportWrongBuiltin({ kind: "Identifier", name: expr.name, span: expr.span }, ["layer", "tensor_fn"], this.ctx);
+      return ERROR;
+    }
     const candidates = [...this.env.keys(), ...this.ctx.lets.keys(), ...this.ctx.blocks.keys(), ...namesIn(["layer"])];
     this.ctx.report("E0101", expr.span, `cannot find \`${expr.name}\` in this scope`, {
       label: "not found",
@@ -218,7 +222,13 @@ class BodyChecker {
     const block = this.ctx.blocks.get(name);
     if (block) return this.blockCall(block, expr);
     const layer = lookupBuiltin(name, ["layer"]);
-    if (layer) return this.builtinLayer(layer, checkArguments(expr, layer, this.ctx, this.scope()), expr.span);
+    if (layer) {
+      const before = this.ctx.diagnostics.items.length;
+      const args = checkArguments(expr, layer, this.ctx, this.scope());
+      // A layer whose arguments are wrong has no trustworthy output shape: stop here rather than cascade.
+      const failed = this.ctx.diagnostics.items.slice(before).some((d) => d.severity === "error");
+      return failed ? { k: "layer", name, apply: () => ERROR } : this.builtinLayer(layer, args, expr.span);
+    }
     const fn = lookupBuiltin(name, ["tensor_fn"]);
     if (fn) return this.tensorFunction(fn, expr);
     reportWrongBuiltin(expr.callee, ["layer", "tensor_fn"], this.ctx, this.ctx.blocks.keys());
