@@ -1,0 +1,135 @@
+// The dslc command as scripts and people use it: exit codes, output formats, help, fmt modes.
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dslc } from "../helpers/cli.js";
+
+let dir: string;
+const file = (name: string, text: string) => {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, text);
+  return p;
+};
+
+const GOOD = "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3)\n}\n";
+const BAD = "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(4)\n}\n";
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "dslc-cli-"));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe("dslc check", () => {
+  it("exits 0 and prints nothing for a clean file", async () => {
+    expect(await dslc("check", file("good.dl", GOOD))).toEqual({ code: 0, stdout: "", stderr: "" });
+  });
+
+  it("exits 1 and prints the diagnostic with file:line:col and a summary", async () => {
+    const p = file("bad.dl", BAD);
+    const result = await dslc("check", p);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`error[E0303]: model \`M\` returns f32[N, 4], but its declared output is f32[N, 3]\n --> ${p}:2:3\n`);
+    expect(result.stderr).toContain(`error: could not check \`${p}\` due to 1 error`);
+  });
+
+  it("exits 0 with warnings, and 1 with --deny-warnings", async () => {
+    const p = file("warn.dl", "model M(x: f32[N, 2]) -> f32[N, 3] {\n  h = x |> relu\n  return x |> dense(3)\n}\n");
+    expect((await dslc("check", p)).code).toBe(0);
+    expect((await dslc("check", p, "--deny-warnings")).code).toBe(1);
+  });
+
+  it("prints one JSON object per diagnostic with --format json", async () => {
+    const p = file("bad.dl", BAD);
+    const result = await dslc("check", p, "--format", "json");
+    expect(result.code).toBe(1);
+    const lines = result.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toEqual([expect.objectContaining({ file: p, code: "E0303", severity: "error", line: 2, column: 3 })]);
+  });
+
+  it("checks several files and fails if any fails", async () => {
+    expect((await dslc("check", file("a.dl", GOOD), file("b.dl", BAD))).code).toBe(1);
+  });
+
+  it("exits 2 for a missing file, an unknown option or a missing argument", async () => {
+    expect(await dslc("check", path.join(dir, "nope.dl"))).toMatchObject({ code: 2, stderr: `error: cannot read \`${path.join(dir, "nope.dl")}\`: no such file\n` });
+    expect(await dslc("check", "--fromat", "json", "x.dl")).toMatchObject({ code: 2, stderr: "error: unknown option `--fromat` for `dslc check`; did you mean `--format`?\n" });
+    expect(await dslc("check", "--format", "xml", "x.dl")).toMatchObject({ code: 2 });
+    expect(await dslc("check")).toMatchObject({ code: 2 });
+    expect(await dslc("chek", "x.dl")).toMatchObject({ code: 2, stderr: "error: unknown command `chek`; did you mean `check`? (see `dslc --help`)\n" });
+  });
+});
+
+describe("dslc fmt", () => {
+  const messy = "model M(x:f32[N,2])->f32[N,3]{\n return x|>dense(3) # out\n}\n";
+  const tidy = "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3) # out\n}\n";
+
+  it("prints the formatted file", async () => {
+    expect(await dslc("fmt", file("m.dl", messy))).toEqual({ code: 0, stdout: tidy, stderr: "" });
+  });
+
+  it("--check lists unformatted files and exits 1, changing nothing", async () => {
+    const p = file("m.dl", messy);
+    expect(await dslc("fmt", "--check", p)).toMatchObject({ code: 1, stdout: `${p}: not formatted\n` });
+    expect(fs.readFileSync(p, "utf8")).toBe(messy);
+    expect((await dslc("fmt", "--check", file("t.dl", tidy))).code).toBe(0);
+  });
+
+  it("--write rewrites in place and leaves no temporary file", async () => {
+    const p = file("w.dl", messy);
+    expect(await dslc("fmt", "--write", p)).toMatchObject({ code: 0, stdout: `formatted ${p}\n` });
+    expect(fs.readFileSync(p, "utf8")).toBe(tidy);
+    expect(fs.readdirSync(dir).filter((f) => f.includes(".tmp"))).toEqual([]);
+  });
+
+  it("refuses to format a file with syntax errors and leaves it untouched", async () => {
+    const broken = "model M(x: f32[N, 2] {\n}\n";
+    const p = file("broken.dl", broken);
+    const result = await dslc("fmt", "--write", p);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error[E0003]");
+    expect(fs.readFileSync(p, "utf8")).toBe(broken);
+  });
+
+  it("rejects --check with --write", async () => {
+    expect((await dslc("fmt", "--check", "--write", "x.dl")).code).toBe(2);
+  });
+});
+
+describe("help and version", () => {
+  it("lists the commands", async () => {
+    const result = await dslc("--help");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/check\s+Parse and check/);
+    expect(result.stdout).toMatch(/fmt\s+Format/);
+  });
+
+  it("explains each command and its options", async () => {
+    for (const args of [["check", "--help"], ["help", "fmt"]]) {
+      const result = await dslc(...args);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain("Usage: dslc");
+      expect(result.stdout).toContain("Options:");
+    }
+  });
+
+  it("prints usage and exits 2 without arguments", async () => {
+    expect((await dslc()).code).toBe(2);
+  });
+
+  it("prints the version", async () => {
+    expect((await dslc("--version")).stdout).toMatch(/^dslc \d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe("the installed binary", () => {
+  it("runs from bin/dslc.js with the same exit codes", () => {
+    const good = spawnSync(process.execPath, ["bin/dslc.js", "check", "samples/xor.dl"], { encoding: "utf8" });
+    expect(good.status).toBe(0);
+    const bad = spawnSync(process.execPath, ["bin/dslc.js", "check", file("bad.dl", BAD)], { encoding: "utf8" });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("error[E0303]");
+    expect(execFileSync(process.execPath, ["bin/dslc.js", "--version"], { encoding: "utf8" })).toMatch(/^dslc /);
+  });
+});
