@@ -117,13 +117,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (parsed.positional.length < command.minFiles) throw new UsageError(`\`dslc ${command.name}\` needs a file; usage: ${command.usage}`);
     return await command.run(parsed, io);
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr(`error: ${error.message}\n`);
-      return 2;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`error: internal compiler error: ${message}\nnote: this is a bug in dslc; please report it with the .dl file that caused it${debug ? "" : " (run with --debug for a stack trace)"}\n`);
-    if (debug && error instanceof Error && error.stack) io.stderr(error.stack + "\n");
+    return reportFailure(error, debug, io);
+  }
+}
+
+/** Usage errors get one line; anything else is a bug in dslc: one line asking for a report, no stack trace unless --debug. */
+export function reportFailure(error: unknown, debug: boolean, io: CliIO): number {
+  if (error instanceof UsageError) {
+    io.stderr(`error: ${error.message}\n`);
     return 2;
   }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr(`error: internal compiler error: ${message}\nnote: this is a bug in dslc; please report it with the .dl file that caused it${debug ? "" : " (run with --debug for a stack trace)"}\n`);
+  if (debug && error instanceof Error && error.stack) io.stderr(error.stack + "\n");
+  return 2;
 }

@@ -25,17 +25,6 @@ function tokens(cst: CstNode, key: string): IToken[] {
   return (cst.children[key] ?? []).filter((e): e is IToken => isToken(e) && !Number.isNaN(e.startOffset));
 }
 
-/** All elements of a node in source order (Chevrotain groups children by kind, not by position). */
-function ordered(cst: CstNode): CstElement[] {
-  const all = Object.values(cst.children).flat();
-  return all.sort((a, b) => startOf(a) - startOf(b));
-}
-
-function startOf(element: CstElement): number {
-  const value = isToken(element) ? element.startOffset : element.location?.startOffset;
-  return value === undefined || Number.isNaN(value) ? Number.MAX_SAFE_INTEGER : value;
-}
-
 export function spanOfNode(cst: CstNode | undefined, fallback: A.Span): A.Span {
   const start = cst?.location?.startOffset;
   const end = cst?.location?.endOffset;
@@ -140,7 +129,7 @@ function buildType(cst: CstNode): A.TypeExpr | undefined {
   return {
     kind: "Type",
     name: identifier(name),
-    dims: hasDims ? nodes(cst, "additive").map((d) => buildAdditive(d, span)) : undefined,
+    dims: hasDims ? nodes(cst, "expression").map((d) => buildExpr(d, span)) : undefined,
     span,
   };
 }
@@ -167,119 +156,137 @@ function missing(span: A.Span): A.Missing {
   return { kind: "Missing", span };
 }
 
+/** Operator precedence, loosest first (docs/language.md §3); `**` is right-associative. */
+const PRECEDENCE: Record<string, number> = { then: 1, "|>": 2, "+": 3, "-": 3, "*": 4, "/": 4, "@": 4, "**": 6 };
+
+interface Operand {
+  expr: A.Expr;
+  negated: boolean;
+  /** Where the leading minus starts, for the span of the negation. */
+  start: number;
+}
+
+/** Precedence climbing over the flat `operand (operator operand)*` sequence the grammar reads. */
+class ExpressionBuilder {
+  private position = 0;
+
+  constructor(
+    private readonly operands: Operand[],
+    private readonly operators: IToken[],
+  ) {}
+
+  build(): A.Expr {
+    return this.climb(1);
+  }
+
+  private climb(minimum: number): A.Expr {
+    let left = this.unary();
+    for (;;) {
+      const op = this.operators[this.position - 1];
+      const precedence = op ? PRECEDENCE[op.image] : undefined;
+      if (!op || precedence === undefined || precedence < minimum || this.position >= this.operands.length) return left;
+      const right = this.climb(op.image === "**" ? precedence : precedence + 1);
+      left = combine(op, left, right);
+    }
+  }
+
+  /** An operand; a leading minus applies to its whole `**` chain, so `-x ** 2` is `-(x ** 2)`. */
+  private unary(): A.Expr {
+    const operand = this.operands[this.position++]!;
+    if (!operand.negated) return operand.expr;
+    let inner = operand.expr;
+    while (this.operators[this.position - 1]?.image === "**" && this.position < this.operands.length) {
+      const op = this.operators[this.position - 1]!;
+      inner = combine(op, inner, this.climb(PRECEDENCE["**"]!));
+    }
+    const span = { start: operand.start, end: inner.span.end };
+    // Fold `-3` into a literal so the checker sees a number, as a reader does.
+    if (inner === operand.expr && inner.kind === "Number") return { ...inner, value: -inner.value, raw: "-" + inner.raw, span };
+    return { kind: "Negate", operand: inner, span };
+  }
+}
+
+function combine(op: IToken, left: A.Expr, right: A.Expr): A.Expr {
+  const span = join(left.span, right.span);
+  if (op.image === "|>") {
+    const stages = left.kind === "Pipeline" ? [...left.stages, right] : [left, right];
+    return { kind: "Pipeline", stages, span };
+  }
+  if (op.image === "then") {
+    const parts = left.kind === "Sequence" ? [...left.parts, right] : [left, right];
+    return { kind: "Sequence", parts, span };
+  }
+  return { kind: "Binary", op: op.image as A.BinaryOperator, left, right, opSpan: spanOfToken(op), span };
+}
+
 function buildExpr(cst: CstNode | undefined, fallback: A.Span): A.Expr {
   if (!cst) return missing(fallback);
   const span = spanOfNode(cst, fallback);
-  const parts = nodes(cst, "pipeline").map((p) => buildPipeline(p, span));
-  if (parts.length === 0) return missing(span);
-  if (parts.length === 1) return parts[0]!;
-  return { kind: "Sequence", parts, span };
-}
-
-function buildPipeline(cst: CstNode, fallback: A.Span): A.Expr {
-  const span = spanOfNode(cst, fallback);
-  const stages = nodes(cst, "additive").map((a) => buildAdditive(a, span));
-  if (stages.length === 0) return missing(span);
-  if (stages.length === 1) return stages[0]!;
-  return { kind: "Pipeline", stages, span };
-}
-
-/** Left-associative chains: operands and operators come back grouped, so re-interleave them by offset. */
-function buildChain(cst: CstNode, operandKey: string, fallback: A.Span, operand: (c: CstNode, s: A.Span) => A.Expr): A.Expr {
-  const span = spanOfNode(cst, fallback);
-  let result: A.Expr | undefined;
-  let pendingOp: IToken | undefined;
-  for (const element of ordered(cst)) {
-    if (isToken(element)) {
-      pendingOp = element;
-      continue;
+  // An expression's children are its operands and the operator tokens between them.
+  const operands: Operand[] = [];
+  const operators: IToken[] = [];
+  for (const key in cst.children) {
+    for (const element of cst.children[key]!) {
+      if (!isToken(element)) operands.push(buildOperand(element, span));
+      else if (!Number.isNaN(element.startOffset)) operators.push(element);
     }
-    if (element.name !== operandKey) continue;
-    const right = operand(element, span);
-    if (result === undefined) result = right;
-    else if (pendingOp && !Number.isNaN(pendingOp.startOffset)) {
-      result = {
-        kind: "Binary",
-        op: pendingOp.image as A.BinaryOperator,
-        left: result,
-        right,
-        opSpan: spanOfToken(pendingOp),
-        span: join(result.span, right.span),
-      };
-    }
-    pendingOp = undefined;
   }
-  return result ?? missing(span);
+  if (operands.length === 0) return missing(span);
+  if (operands.length === 1 && !operands[0]!.negated) return operands[0]!.expr;
+  if (operators.length > 1) operators.sort((a, b) => a.startOffset - b.startOffset);
+  // Recovery may drop an operand; keep only operators that sit between two operands.
+  return new ExpressionBuilder(operands, operators.slice(0, operands.length - 1)).build();
 }
 
-function buildAdditive(cst: CstNode, fallback: A.Span): A.Expr {
-  return buildChain(cst, "multiplicative", fallback, (m, s) =>
-    buildChain(m, "unary", s, (u, s2) => buildUnary(u, s2)),
-  );
-}
-
-function buildUnary(cst: CstNode, fallback: A.Span): A.Expr {
+function buildOperand(cst: CstNode, fallback: A.Span): Operand {
   const span = spanOfNode(cst, fallback);
-  const power = node(cst, "power");
-  const operand = power ? buildPower(power, span) : missing(span);
-  if (token(cst, "Minus")) {
-    // Fold `-3` into a literal so the checker sees a number, as a reader does.
-    if (operand.kind === "Number") return { ...operand, value: -operand.value, raw: "-" + operand.raw, span };
-    return { kind: "Negate", operand, span };
-  }
-  return operand;
-}
-
-function buildPower(cst: CstNode, fallback: A.Span): A.Expr {
-  const span = spanOfNode(cst, fallback);
-  const postfix = node(cst, "postfix");
-  const base = postfix ? buildPostfix(postfix, span) : missing(span);
-  const exponentNode = node(cst, "unary");
-  const op = token(cst, "Power");
-  if (!exponentNode || !op) return base;
-  const exponent = buildUnary(exponentNode, span);
-  return { kind: "Binary", op: "**", left: base, right: exponent, opSpan: spanOfToken(op), span };
-}
-
-function buildPostfix(cst: CstNode, fallback: A.Span): A.Expr {
-  const span = spanOfNode(cst, fallback);
-  const primary = node(cst, "primary");
-  let result = primary ? buildPrimary(primary, span) : missing(span);
-  for (const property of tokens(cst, "Identifier")) {
-    const prop = identifier(property);
-    result = { kind: "Member", object: result, property: prop, span: join(result.span, prop.span) };
-  }
-  return result;
-}
-
-function buildPrimary(cst: CstNode, fallback: A.Span): A.Expr {
-  const span = spanOfNode(cst, fallback);
+  const minus = token(cst, "Minus");
+  const identifiers = tokens(cst, "Identifier");
   const number = token(cst, "NumberLiteral");
+  let members = identifiers;
+  let expr: A.Expr;
+  const dot = token(cst, "Dot");
+  const beforeMembers = (t: IToken) => dot === undefined || t.startOffset < dot.startOffset;
+  const bodyStart = minus ? (number ?? identifiers[0] ?? token(cst, "LParen") ?? token(cst, "LBracket") ?? minus).startOffset : span.start;
   if (number) {
-    const unitToken = token(cst, "Identifier");
+    const unitToken = identifiers[0] && beforeMembers(identifiers[0]) ? identifiers[0] : undefined;
+    if (unitToken) members = identifiers.slice(1);
     const unit = unitToken ? (unitToken.image.startsWith("step") ? "steps" : "epochs") : undefined;
-    return { kind: "Number", value: Number(number.image), raw: number.image, unit, span };
-  }
-  const string = token(cst, "StringLiteral");
-  if (string) return { kind: "String", value: unescape(string.image), raw: string.image, span };
-  if (token(cst, "True")) return { kind: "Bool", value: true, span };
-  if (token(cst, "False")) return { kind: "Bool", value: false, span };
-  const name = token(cst, "Identifier");
-  if (name) {
+    const end = (unitToken ?? number).startOffset + (unitToken ?? number).image.length;
+    expr = { kind: "Number", value: Number(number.image), raw: number.image, unit, span: { start: number.startOffset, end } };
+  } else if (token(cst, "StringLiteral")) {
+    const t = token(cst, "StringLiteral")!;
+    expr = { kind: "String", value: unescape(t.image), raw: t.image, span: spanOfToken(t) };
+  } else if (token(cst, "True") || token(cst, "False")) {
+    const t = (token(cst, "True") ?? token(cst, "False"))!;
+    expr = { kind: "Bool", value: t.image === "true", span: spanOfToken(t) };
+  } else if (identifiers[0] && beforeMembers(identifiers[0]) && !token(cst, "LParen") && !token(cst, "LBracket")) {
+    const name = identifiers[0];
+    members = identifiers.slice(1);
     const args = node(cst, "callArgs");
-    if (!args) return { kind: "Name", name: name.image, span: spanOfToken(name) };
-    return {
-      kind: "Call",
-      callee: identifier(name),
-      args: nodes(args, "argument").map((a) => buildArgument(a, span)),
-      span,
-    };
+    if (!args) expr = { kind: "Name", name: name.image, span: spanOfToken(name) };
+    else {
+      const callSpan = { start: name.startOffset, end: spanOfNode(args, spanOfToken(name)).end };
+      expr = { kind: "Call", callee: identifier(name), args: nodes(args, "argument").map((a) => buildArgument(a, callSpan)), span: callSpan };
+    }
+  } else if (token(cst, "LParen")) {
+    const open = token(cst, "LParen")!;
+    const close = token(cst, "RParen");
+    const parenSpan = { start: open.startOffset, end: close ? close.startOffset + 1 : span.end };
+    expr = { kind: "Paren", inner: buildExpr(node(cst, "expression"), parenSpan), span: parenSpan };
+  } else if (token(cst, "LBracket")) {
+    const open = token(cst, "LBracket")!;
+    const close = token(cst, "RBracket");
+    const listSpan = { start: open.startOffset, end: close ? close.startOffset + 1 : span.end };
+    expr = { kind: "List", items: nodes(cst, "expression").map((e) => buildExpr(e, listSpan)), span: listSpan };
+  } else {
+    expr = missing({ start: bodyStart, end: span.end });
   }
-  if (token(cst, "LParen")) return { kind: "Paren", inner: buildExpr(node(cst, "expression"), span), span };
-  if (token(cst, "LBracket")) {
-    return { kind: "List", items: nodes(cst, "expression").map((e) => buildExpr(e, span)), span };
+  for (const property of members) {
+    const prop = identifier(property);
+    expr = { kind: "Member", object: expr, property: prop, span: join(expr.span, prop.span) };
   }
-  return missing(span);
+  return { expr, negated: minus !== undefined, start: minus?.startOffset ?? expr.span.start };
 }
 
 function buildArgument(cst: CstNode, fallback: A.Span): A.Argument {

@@ -23,7 +23,9 @@ export function dropContinuationNewlines(tokens: IToken[]): IToken[] {
       continue;
     }
     const previous = out[out.length - 1];
-    const next = tokens.slice(i + 1).find((t) => t.tokenType !== T.Newline);
+    let j = i + 1;
+    while (j < tokens.length && tokens[j]!.tokenType === T.Newline) j++;
+    const next = tokens[j];
     const keep =
       depth === 0 &&
       previous !== undefined &&

@@ -62,7 +62,7 @@ class DlParser extends CstParser {
     this.CONSUME(T.Identifier);
     this.OPTION(() => {
       this.CONSUME(T.LBracket);
-      this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.additive) });
+      this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
       this.CONSUME(T.RBracket);
     });
   });
@@ -116,69 +116,32 @@ class DlParser extends CstParser {
     ]);
   });
 
+  // Expressions are read as a flat sequence `operand (operator operand)*`; build-ast.ts applies precedence
+  // (docs/language.md §3). Fewer nested rules make the concrete tree, and so parsing, much cheaper.
   expression = this.RULE("expression", () => {
-    this.SUBRULE(this.pipeline);
-    this.MANY(() => {
-      this.CONSUME(T.Then);
-      this.SUBRULE2(this.pipeline);
-    });
-  });
-
-  pipeline = this.RULE("pipeline", () => {
-    this.SUBRULE(this.additive);
-    this.MANY(() => {
-      this.CONSUME(T.PipeOp);
-      this.SUBRULE2(this.additive);
-    });
-  });
-
-  additive = this.RULE("additive", () => {
-    this.SUBRULE(this.multiplicative);
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
-      this.SUBRULE2(this.multiplicative);
-    });
-  });
-
-  multiplicative = this.RULE("multiplicative", () => {
-    this.SUBRULE(this.unary);
+    this.SUBRULE(this.operand);
     this.MANY(() => {
       this.OR([
+        { ALT: () => this.CONSUME(T.Then) },
+        { ALT: () => this.CONSUME(T.PipeOp) },
+        { ALT: () => this.CONSUME(T.Plus) },
+        { ALT: () => this.CONSUME(T.Minus) },
         { ALT: () => this.CONSUME(T.Star) },
         { ALT: () => this.CONSUME(T.Slash) },
         { ALT: () => this.CONSUME(T.At) },
+        { ALT: () => this.CONSUME(T.Power) },
       ]);
-      this.SUBRULE2(this.unary);
+      this.SUBRULE2(this.operand);
     });
   });
 
-  unary = this.RULE("unary", () => {
+  operand = this.RULE("operand", () => {
     this.OPTION(() => this.CONSUME(T.Minus));
-    this.SUBRULE(this.power);
-  });
-
-  power = this.RULE("power", () => {
-    this.SUBRULE(this.postfix);
-    this.OPTION(() => {
-      this.CONSUME(T.Power);
-      this.SUBRULE(this.unary);
-    });
-  });
-
-  postfix = this.RULE("postfix", () => {
-    this.SUBRULE(this.primary);
-    this.MANY(() => {
-      this.CONSUME(T.Dot);
-      this.CONSUME(T.Identifier);
-    });
-  });
-
-  primary = this.RULE("primary", () => {
     this.OR([
       {
         ALT: () => {
           this.CONSUME(T.NumberLiteral);
-          this.OPTION({
+          this.OPTION2({
             GATE: () => UNITS.has(this.LA(1).image) && this.LA(1).tokenType === T.Identifier,
             DEF: () => this.CONSUME(T.Identifier),
           });
@@ -190,7 +153,7 @@ class DlParser extends CstParser {
       {
         ALT: () => {
           this.CONSUME2(T.Identifier);
-          this.OPTION2(() => this.SUBRULE(this.callArgs));
+          this.OPTION3(() => this.SUBRULE(this.callArgs));
         },
       },
       {
@@ -208,6 +171,10 @@ class DlParser extends CstParser {
         },
       },
     ]);
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      this.CONSUME3(T.Identifier);
+    });
   });
 
   callArgs = this.RULE("callArgs", () => {

@@ -438,7 +438,7 @@ class BodyChecker {
         inputs.forEach((v, i) => this.notATensor(expr.args[i]!.value, v));
         return ERROR;
       }
-      const layer = this.blockLayer(block, expr.callee, expr.args.slice(tensorParams.length), tensorParams.length);
+      const layer = this.blockLayer(block, expr.callee, expr.args.slice(tensorParams.length));
       if (layer.k !== "layer") return layer;
       return this.applyBlock(block, inputs.map((v) => (v as { shape: Shape }).shape), expr.span, expr.args[0]!.span, layer);
     }
@@ -448,7 +448,7 @@ class BodyChecker {
   private configArgs = new WeakMap<ModelValue, Map<string, ModelValue>>();
 
   /** A block with its configuration arguments bound, waiting for its tensor input. */
-  blockLayer(block: A.ModelDecl, callee: A.Identifier, args: A.Argument[], skipTensors = 1): ModelValue {
+  blockLayer(block: A.ModelDecl, callee: A.Identifier, args: A.Argument[]): ModelValue {
     this.ctx.usedBlocks.add(block.name.name);
     const config = block.params.filter((p) => !p.type?.dims);
     const specs: ParamSpec[] = config.map((p) => ({ name: p.name.name, type: configType(p), required: p.default === undefined, doc: `parameter of block ${block.name.name}` }));
@@ -473,7 +473,6 @@ class BodyChecker {
       apply: (input, at, inputSpan) => this.applyBlock(block, [input], at, inputSpan, layer),
     };
     this.configArgs.set(layer, bound);
-    void skipTensors;
     return layer;
   }
 

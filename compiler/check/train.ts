@@ -2,7 +2,7 @@
 // model's input, the loss against its output and the labels, and lints that catch wasted runs early.
 import type * as A from "../../grammar/ast.js";
 import { LOSS_TARGETS } from "../builtins/losses.js";
-import { lookupBuiltin, namesIn } from "../builtins/registry.js";
+import { lookupBuiltin } from "../builtins/registry.js";
 import { TRAIN_SETTINGS, type SettingSpec } from "../builtins/training.js";
 import type { ArgValue, ArgValues } from "../builtins/types.js";
 import { checkReference, checkValue, describeExpr, reportWrongBuiltin, type ArgScope } from "./args.js";
@@ -97,7 +97,7 @@ export function checkTrain(decl: A.TrainDecl, ctx: CheckContext, models: Map<str
         summary.data = checkData(setting.value, ctx, scope);
         break;
       case "loss":
-        checkLoss(setting.value, ctx, scope, model, summary, decl);
+        checkLoss(setting.value, ctx, scope, model, summary);
         break;
       case "optimizer":
         checkOptimizer(setting.value, ctx, scope);
@@ -242,7 +242,7 @@ function isConstant(expr: A.Expr, scope: ArgScope): boolean {
   return expr.kind === "Binary" && isConstant(expr.left, scope) && isConstant(expr.right, scope);
 }
 
-function checkLoss(expr: A.Expr, ctx: CheckContext, scope: ArgScope, model: ModelSummary | undefined, summary: TrainSummary, decl: A.TrainDecl): void {
+function checkLoss(expr: A.Expr, ctx: CheckContext, scope: ArgScope, model: ModelSummary | undefined, summary: TrainSummary): void {
   const terms: { call: A.Expr; name: string }[] = [];
   lossTerms(expr, ctx, scope, terms);
   const losses = terms.filter((t) => LOSS_TARGETS[t.name] !== undefined);
@@ -254,7 +254,6 @@ function checkLoss(expr: A.Expr, ctx: CheckContext, scope: ArgScope, model: Mode
   }
   const output = model?.output;
   if (!output) return;
-  void decl;
   for (const loss of losses) {
     const target = LOSS_TARGETS[loss.name]!;
     const data = summary.data?.target;
@@ -340,5 +339,4 @@ function checkSchedule(expr: A.Expr, ctx: CheckContext, scope: ArgScope, summary
       }
     }
   }
-  void namesIn;
 }

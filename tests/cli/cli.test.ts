@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reportFailure } from "../../cli/main.js";
 import { dslc } from "../helpers/cli.js";
 
 let dir: string;
@@ -120,6 +121,25 @@ describe("help and version", () => {
 
   it("prints the version", async () => {
     expect((await dslc("--version")).stdout).toMatch(/^dslc \d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe("internal errors", () => {
+  const capture = () => {
+    let stderr = "";
+    return { io: { stdout: () => {}, stderr: (t: string) => (stderr += t), isTTY: false }, text: () => stderr };
+  };
+
+  it("print one line asking for a report and exit 2, without a stack trace", () => {
+    const { io, text } = capture();
+    expect(reportFailure(new TypeError("boom"), false, io)).toBe(2);
+    expect(text()).toBe("error: internal compiler error: boom\nnote: this is a bug in dslc; please report it with the .dl file that caused it (run with --debug for a stack trace)\n");
+  });
+
+  it("show the stack trace with --debug", () => {
+    const { io, text } = capture();
+    reportFailure(new TypeError("boom"), true, io);
+    expect(text()).toContain("TypeError: boom\n    at ");
   });
 });
 
