@@ -2,7 +2,6 @@
 import { createTokenInstance, type IRecognitionException, type IToken } from "chevrotain";
 import { diagnostic, type Diagnostic } from "../compiler/diagnostics/diagnostic.js";
 import type { Comment, DlFile } from "./ast.js";
-import { buildFile } from "./build-ast.js";
 import { dropContinuationNewlines } from "./layout.js";
 import { dlParser } from "./parser.js";
 import * as T from "./tokens.js";
@@ -60,8 +59,7 @@ export function parse(text: string): ParseResult {
     // Treat the rest of the line as the string, so the parser goes on at the next line.
     return createTokenInstance(T.StringLiteral, token.image + '"', token.startOffset, token.endOffset ?? token.startOffset, token.startLine ?? 0, token.endLine ?? 0, token.startColumn ?? 0, token.endColumn ?? 0);
   });
-  dlParser.input = dropContinuationNewlines(tokens);
-  const cst = dlParser.file();
+  const items = dlParser.parseFile(dropContinuationNewlines(tokens));
   const seen = new Set<number>();
   for (const error of dlParser.errors) {
     const at = errorSpan(error, text);
@@ -73,7 +71,7 @@ export function parse(text: string): ParseResult {
     text: t.image,
     span: { start: t.startOffset, end: t.startOffset + t.image.length },
   }));
-  return { file: buildFile(cst, comments, text.length), diagnostics };
+  return { file: { items, comments, span: { start: 0, end: text.length } }, diagnostics };
 }
 
 function errorSpan(error: IRecognitionException, text: string): { start: number; end: number } {

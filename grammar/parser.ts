@@ -1,203 +1,407 @@
-// The Chevrotain grammar of .dl files. It builds a concrete syntax tree; grammar/build-ast.ts turns that into
-// the typed AST. Recovery is on, so one pass reports several syntax errors and still yields a partial tree.
-import { CstParser, EOF, type IToken } from "chevrotain";
+// The Chevrotain grammar of .dl files, with embedded actions that build the typed AST (grammar/ast.ts)
+// directly. Recovery is on, so one pass reports several syntax errors and still yields a partial tree; the
+// actions therefore accept missing pieces (undefined results, tokens inserted by recovery).
+//
+// Design note: style.md suggests a CST and a separate visitor. Building the AST in the actions instead
+// halves parse time and memory on large files (bench/check-speed.ts), which the language server needs;
+// the grammar stays readable because every action is one small constructor call.
+import { EmbeddedActionsParser, type IToken, type TokenType } from "chevrotain";
+import type * as A from "./ast.js";
+import { applyPrecedence, join, spanOfToken, type Operand } from "./precedence.js";
 import * as T from "./tokens.js";
 
 const UNITS = new Set(["step", "steps", "epoch", "epochs"]);
+const OPERATORS: TokenType[] = [T.Then, T.PipeOp, T.Plus, T.Minus, T.Star, T.Slash, T.At, T.Power];
 
-class DlParser extends CstParser {
+/** A token actually read from the source (recovery inserts tokens with no position). */
+function real(t: IToken | undefined): t is IToken {
+  return t !== undefined && !Number.isNaN(t.startOffset);
+}
+
+function identifier(t: IToken): A.Identifier {
+  return { kind: "Identifier", name: t.image, span: spanOfToken(t) };
+}
+
+function unescape(raw: string): string {
+  return raw.slice(1, -1).replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "t" ? "\t" : c));
+}
+
+class DlParser extends EmbeddedActionsParser {
   constructor() {
-    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: "onlyOffset" });
+    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3 });
     this.performSelfAnalysis();
   }
 
+  /** Offset where the next token starts. */
+  private here(): number {
+    const t = this.LA(1);
+    return real(t) ? t.startOffset : this.end();
+  }
+
+  /** Offset just after the last token read. */
+  private end(): number {
+    for (let k = 0; k > -3; k--) {
+      const t = this.LA(k);
+      if (real(t)) return t.startOffset + t.image.length;
+    }
+    return 0;
+  }
+
+  private span(start: number): A.Span {
+    return { start, end: Math.max(start, this.end()) };
+  }
+
+  /**
+   * Items read so far. Kept on the parser rather than returned, so that when recovery abandons the `file`
+   * rule (skipping junk to the end), the items before the junk survive.
+   */
+  items: A.Item[] = [];
+
   file = this.RULE("file", () => {
-    this.MANY(() => this.OR([
-      { ALT: () => this.SUBRULE(this.separator) },
-      { ALT: () => this.SUBRULE(this.item) },
-    ]));
+    this.MANY(() =>
+      this.OR([
+        { ALT: () => this.SUBRULE(this.separator) },
+        {
+          ALT: () => {
+            const item = this.SUBRULE(this.item);
+            this.ACTION(() => item && this.items.push(item));
+          },
+        },
+      ]),
+    );
   });
+
+  /** Parses the tokens of one file. */
+  parseFile(tokens: IToken[]): A.Item[] {
+    this.input = tokens;
+    this.items = [];
+    this.file();
+    return this.items;
+  }
 
   separator = this.RULE("separator", () => {
     this.OR([{ ALT: () => this.CONSUME(T.Newline) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
   });
 
-  item = this.RULE("item", () => {
+  item = this.RULE("item", (): A.Item | undefined =>
     this.OR([
       { ALT: () => this.SUBRULE(this.modelDecl) },
       { ALT: () => this.SUBRULE(this.trainDecl) },
       { ALT: () => this.SUBRULE(this.searchDecl) },
       { ALT: () => this.SUBRULE(this.letDecl) },
-    ]);
-  });
+    ]),
+  );
 
   // `model` and `block` share one shape: a name, parameters, an optional output type and a body.
-  modelDecl = this.RULE("modelDecl", () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Model) }, { ALT: () => this.CONSUME(T.Block) }]);
-    this.CONSUME(T.Identifier);
+  modelDecl = this.RULE("modelDecl", (): A.ModelDecl | undefined => {
+    const start = this.here();
+    const keyword = this.OR([{ ALT: () => this.CONSUME(T.Model) }, { ALT: () => this.CONSUME(T.Block) }]);
+    const name = this.CONSUME(T.Identifier);
+    const params: A.Param[] = [];
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.param) });
-    this.CONSUME(T.RParen);
-    this.OPTION(() => {
-      this.CONSUME(T.Arrow);
-      this.SUBRULE(this.typeExpr);
+    this.MANY_SEP({
+      SEP: T.Comma,
+      DEF: () => {
+        const param = this.SUBRULE(this.param);
+        this.ACTION(() => param && params.push(param));
+      },
     });
-    this.SUBRULE(this.body);
+    this.CONSUME(T.RParen);
+    const output = this.OPTION(() => {
+      this.CONSUME(T.Arrow);
+      return this.SUBRULE(this.typeExpr);
+    });
+    const body = this.SUBRULE(this.body);
+    return this.ACTION(() => {
+      if (!real(name)) return undefined;
+      const span = this.span(start);
+      return {
+        kind: keyword?.image === "block" ? "Block" : "Model",
+        name: identifier(name),
+        params,
+        output: output ?? undefined,
+        body: body?.statements ?? [],
+        bodySpan: body?.span ?? span,
+        span,
+      };
+    });
   });
 
-  param = this.RULE("param", () => {
-    this.CONSUME(T.Identifier);
-    this.OPTION(() => {
+  param = this.RULE("param", (): A.Param | undefined => {
+    const start = this.here();
+    const name = this.CONSUME(T.Identifier);
+    const type = this.OPTION(() => {
       this.CONSUME(T.Colon);
-      this.SUBRULE(this.typeExpr);
+      return this.SUBRULE(this.typeExpr);
     });
-    this.OPTION2(() => {
+    const value = this.OPTION2(() => {
       this.CONSUME(T.Equals);
-      this.SUBRULE(this.expression);
+      return this.SUBRULE(this.expression);
     });
+    return this.ACTION(() => (real(name) ? { name: identifier(name), type: type ?? undefined, default: value ?? undefined, span: this.span(start) } : undefined));
   });
 
   // `f32[N, 64]`, `int`, `activation`.
-  typeExpr = this.RULE("typeExpr", () => {
-    this.CONSUME(T.Identifier);
-    this.OPTION(() => {
+  typeExpr = this.RULE("typeExpr", (): A.TypeExpr | undefined => {
+    const start = this.here();
+    const name = this.CONSUME(T.Identifier);
+    const dims = this.OPTION(() => {
+      const list: A.Expr[] = [];
       this.CONSUME(T.LBracket);
-      this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
+      this.MANY_SEP({
+        SEP: T.Comma,
+        DEF: () => {
+          const dim = this.SUBRULE(this.expression);
+          this.ACTION(() => dim && list.push(dim));
+        },
+      });
       this.CONSUME(T.RBracket);
+      return list;
+    });
+    return this.ACTION(() => (real(name) ? { kind: "Type", name: identifier(name), dims: dims ?? undefined, span: this.span(start) } : undefined));
+  });
+
+  trainDecl = this.RULE("trainDecl", (): A.TrainDecl => {
+    const start = this.here();
+    this.CONSUME(T.Train);
+    const model = this.OPTION(() => this.CONSUME(T.Identifier));
+    const body = this.SUBRULE(this.body);
+    return this.ACTION(() => {
+      const span = this.span(start);
+      return { kind: "Train", model: real(model) ? identifier(model) : undefined, body: body?.statements ?? [], bodySpan: body?.span ?? span, span };
     });
   });
 
-  trainDecl = this.RULE("trainDecl", () => {
-    this.CONSUME(T.Train);
-    this.OPTION(() => this.CONSUME(T.Identifier));
-    this.SUBRULE(this.body);
-  });
-
-  searchDecl = this.RULE("searchDecl", () => {
+  searchDecl = this.RULE("searchDecl", (): A.SearchDecl => {
+    const start = this.here();
     this.CONSUME(T.Search);
-    this.SUBRULE(this.body);
+    const body = this.SUBRULE(this.body);
+    return this.ACTION(() => {
+      const span = this.span(start);
+      return { kind: "Search", body: body?.statements ?? [], bodySpan: body?.span ?? span, span };
+    });
   });
 
-  letDecl = this.RULE("letDecl", () => {
+  letDecl = this.RULE("letDecl", (): A.LetDecl | undefined => {
+    const start = this.here();
     this.CONSUME(T.Let);
-    this.CONSUME(T.Identifier);
+    const name = this.CONSUME(T.Identifier);
     this.CONSUME(T.Equals);
-    this.SUBRULE(this.expression);
+    const value = this.SUBRULE(this.expression);
+    return this.ACTION(() => {
+      if (!real(name)) return undefined;
+      const span = this.span(start);
+      return { kind: "Let", name: identifier(name), value: value ?? { kind: "Missing", span }, span };
+    });
   });
 
-  body = this.RULE("body", () => {
+  body = this.RULE("body", (): { statements: A.Statement[]; span: A.Span } => {
+    const start = this.here();
+    const statements: A.Statement[] = [];
     this.CONSUME(T.LBrace);
-    this.MANY(() => this.OR([
-      { ALT: () => this.SUBRULE(this.separator) },
-      { ALT: () => this.SUBRULE(this.statement) },
-    ]));
+    this.MANY(() =>
+      this.OR([
+        { ALT: () => this.SUBRULE(this.separator) },
+        {
+          ALT: () => {
+            const statement = this.SUBRULE(this.statement);
+            this.ACTION(() => statement && statements.push(statement));
+          },
+        },
+      ]),
+    );
     this.CONSUME(T.RBrace);
+    return { statements, span: this.ACTION(() => this.span(start)) };
   });
 
   // return EXPR | NAME = EXPR | NAME ~ EXPR | CALL(...) | NAME EXPR (a setting such as `epochs 20`)
-  statement = this.RULE("statement", () => {
-    this.OR([
-      { ALT: () => { this.CONSUME(T.Return); this.SUBRULE(this.expression); } },
+  statement = this.RULE("statement", (): A.Statement | undefined => {
+    const start = this.here();
+    return this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Return);
+          const value = this.SUBRULE(this.expression);
+          return this.ACTION((): A.Statement => {
+            const span = this.span(start);
+            return { kind: "Return", value: value ?? { kind: "Missing", span }, span };
+          });
+        },
+      },
       {
         GATE: () => this.LA(2).tokenType === T.Equals || this.LA(2).tokenType === T.Tilde,
         ALT: () => {
-          this.CONSUME(T.Identifier);
-          this.OR2([{ ALT: () => this.CONSUME(T.Equals) }, { ALT: () => this.CONSUME(T.Tilde) }]);
-          this.SUBRULE2(this.expression);
+          const target = this.CONSUME(T.Identifier);
+          const op = this.OR2([{ ALT: () => this.CONSUME(T.Equals) }, { ALT: () => this.CONSUME(T.Tilde) }]);
+          const value = this.SUBRULE2(this.expression);
+          return this.ACTION((): A.Statement | undefined => {
+            if (!real(target)) return undefined;
+            const span = this.span(start);
+            return { kind: op?.image === "~" ? "Sample" : "Assign", target: identifier(target), value: value ?? { kind: "Missing", span }, span };
+          });
         },
       },
-      { GATE: () => this.LA(2).tokenType === T.LParen, ALT: () => this.SUBRULE3(this.expression) },
+      {
+        GATE: () => this.LA(2).tokenType === T.LParen,
+        ALT: () => {
+          const call = this.SUBRULE3(this.expression);
+          return this.ACTION((): A.Statement | undefined => (call ? { kind: "Directive", call, span: this.span(start) } : undefined));
+        },
+      },
       {
         ALT: () => {
-          this.CONSUME2(T.Identifier);
-          this.SUBRULE4(this.expression);
+          const name = this.CONSUME2(T.Identifier);
+          const value = this.SUBRULE4(this.expression);
+          return this.ACTION((): A.Statement | undefined => {
+            if (!real(name)) return undefined;
+            const span = this.span(start);
+            return { kind: "Setting", name: identifier(name), value: value ?? { kind: "Missing", span }, span };
+          });
         },
       },
     ]);
   });
 
-  // Expressions are read as a flat sequence `operand (operator operand)*`; build-ast.ts applies precedence
-  // (docs/language.md §3). Fewer nested rules make the concrete tree, and so parsing, much cheaper.
-  expression = this.RULE("expression", () => {
-    this.SUBRULE(this.operand);
+  // Expressions are read as a flat sequence `operand (operator operand)*`; precedence.ts builds the tree.
+  expression = this.RULE("expression", (): A.Expr => {
+    const start = this.here();
+    const operands: Operand[] = [];
+    const operators: IToken[] = [];
+    const first = this.SUBRULE(this.operand);
+    this.ACTION(() => first && operands.push(first));
     this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(T.Then) },
-        { ALT: () => this.CONSUME(T.PipeOp) },
-        { ALT: () => this.CONSUME(T.Plus) },
-        { ALT: () => this.CONSUME(T.Minus) },
-        { ALT: () => this.CONSUME(T.Star) },
-        { ALT: () => this.CONSUME(T.Slash) },
-        { ALT: () => this.CONSUME(T.At) },
-        { ALT: () => this.CONSUME(T.Power) },
-      ]);
-      this.SUBRULE2(this.operand);
+      const op = this.OR(OPERATORS.map((type) => ({ ALT: () => this.CONSUME(type) })));
+      const next = this.SUBRULE2(this.operand);
+      this.ACTION(() => {
+        // Recovery may drop an operand; keep only operators that sit between two operands.
+        if (next && real(op) && operands.length > 0) {
+          operators.push(op);
+          operands.push(next);
+        }
+      });
     });
+    return this.ACTION(() => (operands.length ? applyPrecedence(operands, operators) : { kind: "Missing", span: this.span(start) }));
   });
 
-  operand = this.RULE("operand", () => {
-    this.OPTION(() => this.CONSUME(T.Minus));
-    this.OR([
+  operand = this.RULE("operand", (): Operand | undefined => {
+    const start = this.here();
+    const minus = this.OPTION(() => this.CONSUME(T.Minus));
+    let expr: A.Expr | undefined = this.OR([
       {
         ALT: () => {
-          this.CONSUME(T.NumberLiteral);
-          this.OPTION2({
+          const number = this.CONSUME(T.NumberLiteral);
+          const unit = this.OPTION2({
             GATE: () => UNITS.has(this.LA(1).image) && this.LA(1).tokenType === T.Identifier,
             DEF: () => this.CONSUME(T.Identifier),
           });
+          return this.ACTION((): A.Expr => {
+            const last = real(unit) ? unit : number;
+            return {
+              kind: "Number",
+              value: Number(number.image),
+              raw: number.image,
+              unit: real(unit) ? (unit.image.startsWith("step") ? "steps" : "epochs") : undefined,
+              span: { start: number.startOffset, end: last.startOffset + last.image.length },
+            };
+          });
         },
       },
-      { ALT: () => this.CONSUME(T.StringLiteral) },
-      { ALT: () => this.CONSUME(T.True) },
-      { ALT: () => this.CONSUME(T.False) },
       {
         ALT: () => {
-          this.CONSUME2(T.Identifier);
-          this.OPTION3(() => this.SUBRULE(this.callArgs));
+          const t = this.CONSUME(T.StringLiteral);
+          return this.ACTION((): A.Expr => ({ kind: "String", value: unescape(t.image), raw: t.image, span: spanOfToken(t) }));
+        },
+      },
+      { ALT: () => this.literal(this.CONSUME(T.True), true) },
+      { ALT: () => this.literal(this.CONSUME(T.False), false) },
+      {
+        ALT: () => {
+          const name = this.CONSUME2(T.Identifier);
+          const args = this.OPTION3(() => this.SUBRULE(this.callArgs));
+          return this.ACTION((): A.Expr => {
+            if (!args) return { kind: "Name", name: name.image, span: spanOfToken(name) };
+            return { kind: "Call", callee: identifier(name), args, span: this.span(name.startOffset) };
+          });
         },
       },
       {
         ALT: () => {
-          this.CONSUME(T.LParen);
-          this.SUBRULE(this.expression);
+          const open = this.CONSUME(T.LParen);
+          const inner = this.SUBRULE(this.expression);
           this.CONSUME(T.RParen);
+          return this.ACTION((): A.Expr => {
+            const span = this.span(open.startOffset);
+            return { kind: "Paren", inner: inner ?? { kind: "Missing", span }, span };
+          });
         },
       },
       {
         ALT: () => {
-          this.CONSUME(T.LBracket);
-          this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE2(this.expression) });
+          const open = this.CONSUME(T.LBracket);
+          const items: A.Expr[] = [];
+          this.MANY_SEP({
+            SEP: T.Comma,
+            DEF: () => {
+              const item = this.SUBRULE2(this.expression);
+              this.ACTION(() => item && items.push(item));
+            },
+          });
           this.CONSUME(T.RBracket);
+          return this.ACTION((): A.Expr => ({ kind: "List", items, span: this.span(open.startOffset) }));
         },
       },
     ]);
     this.MANY(() => {
       this.CONSUME(T.Dot);
-      this.CONSUME3(T.Identifier);
+      const property = this.CONSUME3(T.Identifier);
+      this.ACTION(() => {
+        if (expr && real(property)) {
+          const prop = identifier(property);
+          expr = { kind: "Member", object: expr, property: prop, span: join(expr.span, prop.span) };
+        }
+      });
+    });
+    return this.ACTION(() => {
+      if (!expr || Number.isNaN(expr.span.start)) return undefined;
+      return { expr, negated: real(minus), start: real(minus) ? minus.startOffset : start };
     });
   });
 
-  callArgs = this.RULE("callArgs", () => {
-    this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
-    this.CONSUME(T.RParen);
-  });
+  private literal(t: IToken, value: boolean): A.Expr {
+    return this.ACTION(() => ({ kind: "Bool", value, span: spanOfToken(t) }));
+  }
 
-  argument = this.RULE("argument", () => {
-    this.OPTION({
-      GATE: () => this.LA(2).tokenType === T.Colon,
+  callArgs = this.RULE("callArgs", (): A.Argument[] => {
+    const args: A.Argument[] = [];
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({
+      SEP: T.Comma,
       DEF: () => {
-        this.CONSUME(T.Identifier);
-        this.CONSUME(T.Colon);
+        const arg = this.SUBRULE(this.argument);
+        this.ACTION(() => arg && args.push(arg));
       },
     });
-    this.SUBRULE(this.expression);
+    this.CONSUME(T.RParen);
+    return args;
+  });
+
+  argument = this.RULE("argument", (): A.Argument | undefined => {
+    const start = this.here();
+    const name = this.OPTION({
+      GATE: () => this.LA(2).tokenType === T.Colon,
+      DEF: () => {
+        const n = this.CONSUME(T.Identifier);
+        this.CONSUME(T.Colon);
+        return n;
+      },
+    });
+    const value = this.SUBRULE(this.expression);
+    return this.ACTION(() => {
+      const span = this.span(start);
+      return { name: real(name) ? identifier(name) : undefined, value: value ?? { kind: "Missing", span }, span };
+    });
   });
 }
 
 /** Built once and reused: performSelfAnalysis() is the expensive part of Chevrotain. */
 export const dlParser = new DlParser();
-
-export function isEof(token: IToken): boolean {
-  return token.tokenType === EOF;
-}

@@ -94,4 +94,4 @@ export const allTokens: TokenType[] = [
 export const KEYWORDS = ["model", "block", "train", "search", "let", "return", "then", "true", "false"];
 
 /** Built once: Chevrotain's lexer construction analyses every pattern. */
-export const dlLexer = new Lexer(allTokens, { positionTracking: "full", ensureOptimizations: true });
+export const dlLexer = new Lexer(allTokens, { positionTracking: "onlyOffset", ensureOptimizations: true });
