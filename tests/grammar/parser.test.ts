@@ -189,3 +189,17 @@ describe("syntax errors", () => {
     expect(result.file.items.map((i) => (i as A.LetDecl).name.name)).toEqual(["a", "s", "b"]);
   });
 });
+
+describe("docs/language.md", () => {
+  it("every example in it parses without errors", async () => {
+    const fs = await import("node:fs");
+    const text = fs.readFileSync("docs/language.md", "utf8");
+    const blocks = [...text.matchAll(/```\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => !b.includes(" = { ") && !b.startsWith("file "));
+    expect(blocks.length).toBeGreaterThanOrEqual(6);
+    for (const block of blocks) {
+      // Fragments of a train block are wrapped in one so they parse as they would in a file.
+      const source = /^(model|block|train|search|let|#)/m.test(block.trim().split("\n")[0]!) ? block : `train {\n${block}}\n`;
+      expect(parse(source).diagnostics.map((d) => `${d.message} in:\n${block}`)).toEqual([]);
+    }
+  });
+});
