@@ -100,7 +100,7 @@ function probeExists(expr: A.Expr, ctx: CheckContext): boolean {
   if (ctx.probe.exists(resolve(ctx, expr.value))) return true;
   ctx.report("E0501", expr.span, `data file \`${expr.value}\` does not exist`, {
     label: "not found",
-    help: `paths are relative to the .dl file's folder (${ctx.baseDir})`,
+    help: `looked for \`${path.relative(process.cwd(), resolve(ctx, expr.value)) || expr.value}\`; paths are relative to the .dl file's folder`,
   });
   return false;
 }
