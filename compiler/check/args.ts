@@ -306,17 +306,18 @@ export function checkReference(expr: A.Expr, category: Category, ctx: CheckConte
     return undefined;
   }
   const args = expr.kind === "Call" ? checkArguments(expr, spec, ctx, scope) : new Map();
-  if (expr.kind === "Name") {
-    for (const param of spec.params) {
-      if (param.required) {
-        ctx.report("E0105", callee.span, `\`${callee.name}\` needs the argument \`${param.name}\``, {
-          label: `missing \`${param.name}\``,
-          help: `write \`${callee.name}(${param.name}: …)\``,
-        });
-      }
-    }
-  }
+  if (expr.kind === "Name") reportBareNameMissing(callee, spec, ctx);
   return { spec, args };
+}
+
+/** A builtin written as a bare name (`dense`, `csv`) while it has required arguments: E0105 for each. */
+export function reportBareNameMissing(callee: A.Identifier, spec: BuiltinSpec, ctx: CheckContext): void {
+  for (const param of spec.params.filter((p) => p.required)) {
+    ctx.report("E0105", callee.span, `\`${callee.name}\` needs the argument \`${param.name}\``, {
+      label: `missing \`${param.name}\``,
+      help: `write \`${callee.name}(${param.name}: …)\``,
+    });
+  }
 }
 
 /** E0109 when the name is a builtin of another kind, E0102 with a suggestion otherwise. */

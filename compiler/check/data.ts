@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type * as A from "../../grammar/ast.js";
 import { lookupBuiltin } from "../builtins/registry.js";
 import type { ArgValues } from "../builtins/types.js";
-import { checkArguments, reportWrongBuiltin, type ArgScope } from "./args.js";
+import { checkArguments, reportBareNameMissing, reportWrongBuiltin, type ArgScope } from "./args.js";
 import type { CheckContext } from "./context.js";
 import { didYouMean } from "./suggest.js";
 
@@ -45,7 +45,7 @@ export function checkData(expr: A.Expr, ctx: CheckContext, scope: ArgScope): Dat
       continue;
     }
     const args = call ? checkArguments(call, spec, ctx, scope) : new Map();
-    if (!call) for (const p of spec.params.filter((q) => q.required)) ctx.report("E0105", stage.span, `\`${name}\` needs the argument \`${p.name}\``, { label: `missing \`${p.name}\``, help: `write \`${name}(${p.name}: …)\`` });
+    if (!call) reportBareNameMissing(callee, spec, ctx);
     if (!info) continue;
     if (name === "split") info.heldOut = num(args, "val", 0.2) + num(args, "test", 0);
     if (name === "pca" && typeof args.get("components") === "number") info.features = [args.get("components") as number];
@@ -72,7 +72,7 @@ function checkSource(expr: A.Expr, ctx: CheckContext, scope: ArgScope): DataInfo
     return undefined;
   }
   const args = expr.kind === "Call" ? checkArguments(expr, spec, ctx, scope) : new Map();
-  if (expr.kind === "Name") for (const p of spec.params.filter((q) => q.required)) ctx.report("E0105", expr.span, `\`${callee.name}\` needs the argument \`${p.name}\``, { label: `missing \`${p.name}\``, help: `write \`${callee.name}(${p.name}: …)\`` });
+  if (expr.kind === "Name") reportBareNameMissing(callee, spec, ctx);
   const base = { heldOut: 0, span: expr.span };
   switch (spec.name) {
     case "sine":

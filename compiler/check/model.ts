@@ -3,7 +3,7 @@
 import type * as A from "../../grammar/ast.js";
 import { categoriesOf, lookupBuiltin, namesIn } from "../builtins/registry.js";
 import { ShapeError, type ArgType, type ArgValue, type ArgValues, type BuiltinSpec, type ParamSpec } from "../builtins/types.js";
-import { argumentName, checkArguments, checkValue, describeExpr, matchArguments, reportWrongBuiltin, type ArgScope } from "./args.js";
+import { argumentName, checkArguments, checkValue, reportBareNameMissing, describeExpr, matchArguments, reportWrongBuiltin, type ArgScope } from "./args.js";
 import { CONSTANTS, type CheckContext } from "./context.js";
 import { evaluateConstant } from "./constants.js";
 import { broadcast, formatShape, sameShape, type Dim, type Shape } from "./shapes.js";
@@ -194,12 +194,7 @@ class BodyChecker {
     if (block) return this.blockLayer(block, { kind: "Identifier", name: expr.name, span: expr.span }, []);
     const spec = lookupBuiltin(expr.name, ["layer"]);
     if (spec) {
-      for (const param of spec.params.filter((p) => p.required)) {
-        this.ctx.report("E0105", expr.span, `\`${expr.name}\` needs the argument \`${param.name}\``, {
-          label: `missing \`${param.name}\``,
-          help: `write \`${expr.name}(${param.name}: …)\``,
-        });
-      }
+      reportBareNameMissing({ kind: "Identifier", name: expr.name, span: expr.span }, spec, this.ctx);
       return this.builtinLayer(spec, new Map(), expr.span);
     }
     const letValue = this.ctx.lets.get(expr.name);

@@ -64,6 +64,11 @@ describe("values", () => {
     expect(codes(train("").replace("sgd(lr: 0.1)", "sgd(lr: 0.1, momentum: 0.9, nesterov: true)"))).toEqual([]);
   });
 
+  it("asks for required arguments of a builtin written as a bare name", () => {
+    const result = checkText("model M(x: f32[N, 2]) -> f32[N, 2] {\n  return x |> dense |> relu\n}\n");
+    expect(result.diagnostics.map((d) => [d.code, d.message, d.help])).toEqual([["E0105", "`dense` needs the argument `units`", "write `dense(units: …)`"]]);
+  });
+
   it("refuses dropout with both p and keep", () => {
     expect(codes("model M(x: f32[N, 2]) -> f32[N, 2] {\n  return x |> dropout(p: 0.2, keep: 0.8)\n}\n")).toEqual(["E0107"]);
     expect(codes("model M(x: f32[N, 2]) -> f32[N, 2] {\n  return x |> dropout(keep: 0.8)\n}\n")).toEqual([]);
