@@ -194,7 +194,10 @@ class BodyChecker {
     if (block) return this.blockLayer(block, { kind: "Identifier", name: expr.name, span: expr.span }, []);
     const spec = lookupBuiltin(expr.name, ["layer"]);
     if (spec) {
-      reportBareNameMissing({ kind: "Identifier", name: expr.name, span: expr.span }, spec, this.ctx);
+      if (spec.params.some((p) => p.required)) {
+        reportBareNameMissing({ kind: "Identifier", name: expr.name, span: expr.span }, spec, this.ctx);
+        return { k: "layer", name: spec.name, apply: () => ERROR };
+      }
       return this.builtinLayer(spec, new Map(), expr.span);
     }
     const letValue = this.ctx.lets.get(expr.name);
