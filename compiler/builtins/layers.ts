@@ -100,7 +100,10 @@ export const LAYERS: BuiltinSpec[] = [
       { name: "dropconnect", type: probability, default: 0, doc: "Probability of dropping each weight during training (DropConnect)." },
     ],
     shape: (input, args) => {
-      if (input.length !== 2) throw new ShapeError(`\`dense\` expects [N, features], got rank ${input.length}`, input.length > 2 ? FLATTEN_HELP : undefined);
+      if (input.length !== 2) {
+        const flatten = input.length > 2;
+        throw new ShapeError(`\`dense\` expects [N, features], got rank ${input.length}`, flatten ? FLATTEN_HELP : undefined, "E0302", flatten ? "flatten |> " : undefined);
+      }
       return [...input.slice(0, -1), num(args, "units") ?? "units"];
     },
     parameters: (input, args) => [

@@ -71,6 +71,8 @@ export class ShapeError extends Error {
     message: string,
     readonly help?: string,
     readonly code: "E0302" | "E0306" | "E0307" | "E0308" = "E0302",
+    /** Text to insert before the layer that fixes the problem, e.g. `flatten |> `. */
+    readonly insertBefore?: string,
   ) {
     super(message);
   }

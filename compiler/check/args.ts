@@ -7,7 +7,7 @@ import { CATEGORY_NOUN, type ArgType, type ArgValue, type ArgValues, type Builti
 import type { CheckContext } from "./context.js";
 import { CONSTANTS } from "./context.js";
 import { evaluateConstant, type Lookup } from "./constants.js";
-import { didYouMean } from "./suggest.js";
+import { suggestFix } from "./suggest.js";
 
 export interface ArgScope {
   lookup: Lookup;
@@ -100,10 +100,11 @@ export function matchArguments(
     if (arg.name) {
       param = params.find((p) => p.name === arg.name!.name);
       if (!param) {
-        const suggestion = didYouMean(arg.name.name, params.map((p) => p.name));
+        const fix = suggestFix(arg.name.name, params.map((p) => p.name), arg.name.span);
         ctx.report("E0103", arg.name.span, `\`${callee.name}\` has no argument named \`${arg.name.name}\``, {
           label: "unknown argument",
-          help: suggestion ?? (params.length ? `its arguments are ${params.map((p) => `\`${p.name}\``).join(", ")}` : `\`${callee.name}\` takes no arguments`),
+          fixes: fix.fixes,
+          help: fix.help ?? (params.length ? `its arguments are ${params.map((p) => `\`${p.name}\``).join(", ")}` : `\`${callee.name}\` takes no arguments`),
         });
         continue;
       }
@@ -149,8 +150,8 @@ function mismatch(ctx: CheckContext, expr: A.Expr, type: ArgType, what: string):
 }
 
 function unknownName(ctx: CheckContext, expr: A.NameRef, scope: ArgScope, extra: Iterable<string> = []): undefined {
-  const suggestion = didYouMean(expr.name, [...scope.visibleNames(), ...extra, ...Object.keys(CONSTANTS)]);
-  ctx.report("E0101", expr.span, `cannot find \`${expr.name}\` in this scope`, { label: "not found", help: suggestion });
+  const fix = suggestFix(expr.name, [...scope.visibleNames(), ...extra, ...Object.keys(CONSTANTS)], expr.span);
+  ctx.report("E0101", expr.span, `cannot find \`${expr.name}\` in this scope`, { label: "not found", ...fix });
   return undefined;
 }
 
@@ -201,9 +202,11 @@ export function checkValue(expr: A.Expr, type: ArgType, ctx: CheckContext, scope
     case "selector":
       if (expr.kind !== "Name") return mismatch(ctx, expr, type, what);
       if (!SELECTORS.includes(expr.name) && !scope.layerNames.has(expr.name)) {
+        const fix = suggestFix(expr.name, [...SELECTORS, ...scope.layerNames], expr.span);
         ctx.report("E0101", expr.span, `\`${expr.name}\` is not a parameter selection or a named layer`, {
           label: "unknown selection",
-          help: didYouMean(expr.name, [...SELECTORS, ...scope.layerNames]) ?? `use \`weights\`, \`biases\`, \`norms\`, \`all\`, or name a layer (\`fc1 = dense(64)\`)`,
+          fixes: fix.fixes,
+          help: fix.help ?? `use \`weights\`, \`biases\`, \`norms\`, \`all\`, or name a layer (\`fc1 = dense(64)\`)`,
         });
       }
       return expr.name;
@@ -284,9 +287,11 @@ function checkEnum(expr: A.Expr, values: string[], ctx: CheckContext, scope: Arg
   if (values.includes(word)) return word;
   const constant = expr.kind === "Name" ? scope.lookup(word) : undefined;
   if (typeof constant === "string" && values.includes(constant)) return constant;
+  const fix = suggestFix(word, values, expr.span);
   ctx.report("E0204", expr.span, `\`${word}\` is not a valid option for ${what}`, {
     label: "invalid option",
-    help: didYouMean(word, values) ?? `expected one of ${values.map((v) => `\`${v}\``).join(", ")}`,
+    fixes: fix.fixes,
+    help: fix.help ?? `expected one of ${values.map((v) => `\`${v}\``).join(", ")}`,
   });
   return undefined;
 }
@@ -333,10 +338,11 @@ export function reportWrongBuiltin(callee: A.Identifier, expected: readonly Cate
     });
     return;
   }
-  const suggestion = didYouMean(callee.name, [...namesIn(expected), ...extraNames]);
+  const fix = suggestFix(callee.name, [...namesIn(expected), ...extraNames], callee.span);
   ctx.report("E0102", callee.span, `unknown ${noun} \`${callee.name}\``, {
     label: `not a known ${noun}`,
-    help: suggestion ?? examplesHelp(expected),
+    fixes: fix.fixes,
+    help: fix.help ?? examplesHelp(expected),
   });
 }
 

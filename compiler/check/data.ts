@@ -6,7 +6,7 @@ import { lookupBuiltin } from "../builtins/registry.js";
 import type { ArgValues } from "../builtins/types.js";
 import { checkArguments, reportBareNameMissing, reportWrongBuiltin, type ArgScope } from "./args.js";
 import type { CheckContext } from "./context.js";
-import { didYouMean } from "./suggest.js";
+import { suggestFix } from "./suggest.js";
 
 export type Target = { kind: "classes"; count?: number } | { kind: "regression"; width: number } | { kind: "unknown" };
 
@@ -127,9 +127,12 @@ function probeCsv(call: A.Call, args: ArgValues, ctx: CheckContext, base: { held
   const labelIndex = header.indexOf(label);
   if (labelIndex < 0) {
     const labelExpr = call.args.find((a) => a.name?.name === "label")?.value ?? pathExpr;
+    // The fix keeps the quotes: replace the string's contents only.
+    const fix = suggestFix(label, header, { start: labelExpr.span.start + 1, end: labelExpr.span.end - 1 });
     ctx.report("E0502", labelExpr.span, `\`${file}\` has no column named \`${label}\``, {
       label: "no such column",
-      help: didYouMean(label, header) ?? `its columns are ${header.slice(0, 8).map((h) => `\`${h}\``).join(", ")}${header.length > 8 ? ", …" : ""}`,
+      fixes: fix.fixes,
+      help: fix.help ?? `its columns are ${header.slice(0, 8).map((h) => `\`${h}\``).join(", ")}${header.length > 8 ? ", …" : ""}`,
     });
     return undefined;
   }

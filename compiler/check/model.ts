@@ -8,7 +8,7 @@ import { CONSTANTS, type CheckContext } from "./context.js";
 import { evaluateConstant } from "./constants.js";
 import { broadcast, formatShape, sameShape, type Dim, type Shape } from "./shapes.js";
 import { readTensorType, substitute, unifyShape } from "./tensor-types.js";
-import { didYouMean } from "./suggest.js";
+import { suggestFix } from "./suggest.js";
 
 export type ModelValue =
   | { k: "tensor"; shape: Shape; producer?: string }
@@ -210,7 +210,7 @@ class BodyChecker {
     const candidates = [...this.env.keys(), ...this.ctx.lets.keys(), ...this.ctx.blocks.keys(), ...namesIn(["layer"])];
     this.ctx.report("E0101", expr.span, `cannot find \`${expr.name}\` in this scope`, {
       label: "not found",
-      help: didYouMean(expr.name, candidates),
+      ...suggestFix(expr.name, candidates, expr.span),
     });
     return ERROR;
   }
@@ -253,6 +253,7 @@ class BodyChecker {
             label: `\`${spec.name}\` cannot take this input`,
             labels: [{ span: inputSpan, message: `this is ${formatShape(input)}` }],
             help: error.help,
+            fixes: error.insertBefore ? [{ title: `insert \`${error.insertBefore.replace(/ \|> $/, "")}\` before \`${spec.name}\``, span: { start: at.start, end: at.start }, replacement: error.insertBefore }] : [],
           });
           return ERROR;
         }

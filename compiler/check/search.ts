@@ -4,7 +4,7 @@ import type * as A from "../../grammar/ast.js";
 import { SEARCH_SETTINGS } from "../builtins/training.js";
 import { checkReference, checkValue, type ArgScope } from "./args.js";
 import type { CheckContext } from "./context.js";
-import { didYouMean } from "./suggest.js";
+import { suggestFix } from "./suggest.js";
 import { collectSettings } from "./train.js";
 
 export function checkSearch(decl: A.SearchDecl, ctx: CheckContext, hasTrain: boolean): void {
@@ -23,9 +23,11 @@ export function checkSearch(decl: A.SearchDecl, ctx: CheckContext, hasTrain: boo
     if (statement.kind !== "Sample") continue;
     const target = statement.target;
     if (!ctx.lets.has(target.name)) {
+      const fix = suggestFix(target.name, ctx.lets.keys(), target.span);
       ctx.report("E0407", target.span, `\`${target.name}\` is not a top-level \`let\``, {
         label: "nothing to search over",
-        help: didYouMean(target.name, ctx.lets.keys()) ?? `declare it with a default, e.g. \`let ${target.name} = …\`, and use it in the model or \`train\``,
+        fixes: fix.fixes,
+        help: fix.help ?? `declare it with a default, e.g. \`let ${target.name} = …\`, and use it in the model or \`train\``,
       });
     }
     const previous = seen.get(target.name);

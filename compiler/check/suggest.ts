@@ -1,3 +1,5 @@
+import type { Fix, Span } from "../diagnostics/diagnostic.js";
+
 // "Did you mean" suggestions: the closest candidate by edit distance, if it is close enough to be a typo.
 
 /** Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps cost 1. */
@@ -39,4 +41,11 @@ export function closest(word: string, candidateList: Iterable<string>): string |
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   const match = closest(word, candidates);
   return match ? `did you mean \`${match}\`?` : undefined;
+}
+
+/** `help` and a quick fix replacing `span` with the closest candidate, or nothing when none is close. */
+export function suggestFix(word: string, candidates: Iterable<string>, span: Span): { help?: string; fixes?: Fix[] } {
+  const match = closest(word, candidates);
+  if (!match) return {};
+  return { help: `did you mean \`${match}\`?`, fixes: [{ title: `replace with \`${match}\``, span, replacement: match }] };
 }

@@ -10,7 +10,7 @@ import type { CheckContext } from "./context.js";
 import { checkData, type DataInfo } from "./data.js";
 import { statementNoun, type ModelSummary } from "./model.js";
 import { formatShape } from "./shapes.js";
-import { didYouMean } from "./suggest.js";
+import { suggestFix } from "./suggest.js";
 
 export interface TrainSummary {
   model?: string;
@@ -38,11 +38,13 @@ export function collectSettings(body: A.Statement[], specs: SettingSpec[], ctx: 
       const name = statement.kind === "Assign" ? statement.target : statement.name;
       if (!specs.some((s) => s.name === name.name)) {
         const directive = lookupBuiltin(name.name, ["directive"]);
+        const fix = suggestFix(name.name, specs.map((s) => s.name), name.span);
         ctx.report("E0108", name.span, `\`${name.name}\` is not a setting of \`${where}\``, {
           label: "unknown setting",
+          fixes: directive ? [] : fix.fixes,
           help: directive
             ? `\`${name.name}\` is a directive: write \`${name.name}(…)\` on its own line`
-            : (didYouMean(name.name, specs.map((s) => s.name)) ?? `settings are ${specs.map((s) => `\`${s.name}\``).join(", ")}`),
+            : (fix.help ?? `settings are ${specs.map((s) => `\`${s.name}\``).join(", ")}`),
         });
         continue;
       }
@@ -150,7 +152,7 @@ function resolveModel(decl: A.TrainDecl, ctx: CheckContext): string | undefined 
     const isBlock = ctx.blocks.has(decl.model.name);
     ctx.report("E0101", decl.model.span, isBlock ? `\`${decl.model.name}\` is a block; only a model can be trained` : `there is no model named \`${decl.model.name}\``, {
       label: isBlock ? "a block" : "unknown model",
-      help: isBlock ? `declare it with \`model\`, or train a model that uses it` : didYouMean(decl.model.name, ctx.models.keys()),
+      ...(isBlock ? { help: "declare it with `model`, or train a model that uses it" } : suggestFix(decl.model.name, ctx.models.keys(), decl.model.span)),
     });
     return undefined;
   }

@@ -1,6 +1,7 @@
 // Diagnostics are data: a stable code, a severity, a message, a primary span with a short label, secondary
 // labels and a `help:` line. They are rendered in exactly one place (render.ts).
 import type { Span } from "../../grammar/ast.js";
+export type { Span };
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from "./codes.js";
 
 export type Severity = "error" | "warning";
@@ -8,6 +9,13 @@ export type Severity = "error" | "warning";
 export interface Label {
   span: Span;
   message: string;
+}
+
+/** A mechanical fix: replace the text of `span` (empty for an insertion) with `replacement`. */
+export interface Fix {
+  title: string;
+  span: Span;
+  replacement: string;
 }
 
 export interface Diagnostic {
@@ -20,12 +28,15 @@ export interface Diagnostic {
   label?: string;
   labels: Label[];
   help?: string;
+  /** Edits an editor can apply as a quick fix (the "did you mean" replacement, a missing `flatten`). */
+  fixes: Fix[];
 }
 
 export interface DiagnosticOptions {
   label?: string;
   labels?: Label[];
   help?: string;
+  fixes?: Fix[];
 }
 
 export function diagnostic(code: DiagnosticCode, span: Span | undefined, message: string, options: DiagnosticOptions = {}): Diagnostic {
@@ -37,6 +48,7 @@ export function diagnostic(code: DiagnosticCode, span: Span | undefined, message
     label: options.label,
     labels: options.labels ?? [],
     help: options.help,
+    fixes: options.fixes ?? [],
   };
 }
 

@@ -90,6 +90,7 @@ export interface JsonDiagnostic {
   label?: string;
   labels: { line: number; column: number; endLine: number; endColumn: number; message: string }[];
   help?: string;
+  fixes: { title: string; line: number; column: number; endLine: number; endColumn: number; replacement: string }[];
 }
 
 export function toJson(d: Diagnostic, source: SourceFile): JsonDiagnostic {
@@ -107,5 +108,6 @@ export function toJson(d: Diagnostic, source: SourceFile): JsonDiagnostic {
     label: d.label,
     labels: d.labels.map((l) => ({ ...range(l.span), message: l.message })),
     help: d.help,
+    fixes: d.fixes.map((f) => ({ title: f.title, ...range(f.span), replacement: f.replacement })),
   };
 }

@@ -43,6 +43,30 @@ describe("did you mean", () => {
   });
 });
 
+describe("quick fixes", () => {
+  it("replace a misspelled name with the suggestion", () => {
+    const text = "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dens(3)\n}\n";
+    const [d] = checkText(text).diagnostics;
+    expect(d!.fixes).toEqual([{ title: "replace with `dense`", span: { start: text.indexOf("dens("), end: text.indexOf("dens(") + 4 }, replacement: "dense" }]);
+  });
+
+  it("insert flatten before a dense layer fed an image", () => {
+    const text = "model M(x: f32[N, 1, 8, 8]) -> f32[N, 10] {\n  return x |> dense(10)\n}\n";
+    const d = checkText(text).diagnostics.find((x) => x.code === "E0302")!;
+    const at = text.indexOf("dense(10)");
+    expect(d.fixes).toEqual([{ title: "insert `flatten` before `dense`", span: { start: at, end: at }, replacement: "flatten |> " }]);
+    const fixed = text.slice(0, at) + d.fixes[0]!.replacement + text.slice(at);
+    expect(checkText(fixed).diagnostics).toEqual([]);
+  });
+
+  it("keep the quotes when fixing a CSV column name", () => {
+    const text = train("").replace("spirals(classes: 3)", 'csv("d.csv", label: "labl")');
+    const d = checkText(text, { "d.csv": "a,b,label\n1,2,0\n3,4,2\n" }).diagnostics[0]!;
+    const fix = d.fixes[0]!;
+    expect(text.slice(0, fix.span.start) + fix.replacement + text.slice(fix.span.end)).toContain('label: "label"');
+  });
+});
+
 describe("values", () => {
   it("rejects negative learning rates, bad probabilities and non-integer counts with their ranges", () => {
     const messages = checkText(train("  batch 0\n  seed 1.5\n").replace("lr: 0.1", "lr: -0.1")).diagnostics.map((d) => d.message);

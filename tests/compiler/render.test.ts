@@ -71,6 +71,7 @@ describe("JSON", () => {
       label: "l",
       labels: [{ line: 2, column: 12, endLine: 2, endColumn: 20, message: "s" }],
       help: "h",
+      fixes: [],
     });
   });
 });
