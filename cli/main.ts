@@ -1,12 +1,13 @@
 // The `dslc` command: dispatches to one command per file in cli/commands/. Thin: all the work is in the
 // phases. Exit codes scripts can rely on: 0 success, 1 problems found in the input, 2 usage or internal error.
 import { checkCommand } from "./commands/check.js";
+import { lspCommand } from "./commands/lsp.js";
+import { VERSION } from "./version.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { UsageError, type CliIO } from "./io.js";
 import { parseArgs, type FlagSpec, type ParsedArgs } from "./options.js";
 import { didYouMean } from "../compiler/check/suggest.js";
 
-export const VERSION = "0.1.0";
 
 interface Command {
   name: string;
@@ -46,6 +47,15 @@ const COMMANDS: Command[] = [
     ],
     minFiles: 1,
     run: fmtCommand,
+  },
+  {
+    name: "lsp",
+    usage: "dslc lsp [--stdio]",
+    summary: "Run the language server (LSP over stdio) for editors",
+    details: "Speaks the Language Server Protocol on stdin/stdout: diagnostics as you type, hover with shapes,\ncompletion, go to definition, references, rename, outline, formatting and quick fixes.\nThe VS Code extension in editors/vscode starts it.",
+    flags: [{ name: "stdio", doc: "Use stdin/stdout (the default and only transport)." }],
+    minFiles: 0,
+    run: lspCommand,
   },
 ];
 
