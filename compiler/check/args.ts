@@ -80,7 +80,7 @@ function rangeText(type: Extract<ArgType, { t: "number" }>): string {
 
 /** Checks `args` against `spec`'s parameters and returns the constant values it could work out. */
 export function checkArguments(call: A.Call, spec: BuiltinSpec, ctx: CheckContext, scope: ArgScope): ArgValues {
-  return matchArguments(call.callee, call.args, spec.params, ctx, scope, (param, arg) => checkValue(arg.value, param.type, ctx, scope, argumentName(param.name, call.callee.name)));
+  return matchArguments(call.callee, call.args, spec.params, ctx, (param, arg) => checkValue(arg.value, param.type, ctx, scope, argumentName(param.name, call.callee.name)));
 }
 
 /** Binds positional and named arguments to parameters, reporting E0103/E0105/E0106/E0107. */
@@ -89,7 +89,6 @@ export function matchArguments(
   args: A.Argument[],
   params: ParamSpec[],
   ctx: CheckContext,
-  scope: ArgScope,
   check: (param: ParamSpec, arg: A.Argument) => ArgValue,
 ): ArgValues {
   const values: ArgValues = new Map();

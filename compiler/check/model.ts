@@ -2,21 +2,17 @@
 // statement. Blocks are checked where they are applied, with their symbols bound to the actual sizes.
 import type * as A from "../../grammar/ast.js";
 import { categoriesOf, lookupBuiltin, namesIn } from "../builtins/registry.js";
-import { ShapeError, type ArgType, type ArgValue, type ArgValues, type BuiltinSpec, type ParamSpec } from "../builtins/types.js";
-import { argumentName, checkArguments, checkValue, reportBareNameMissing, describeExpr, matchArguments, reportWrongBuiltin, type ArgScope } from "./args.js";
+import { ShapeError, type ArgValue, type ArgValues, type BuiltinSpec } from "../builtins/types.js";
+import { checkArguments, checkValue, reportBareNameMissing, describeExpr, reportWrongBuiltin, type ArgScope } from "./args.js";
+import { blockCall, blockLayer, configType, isLayerTyped } from "./blocks.js";
 import { CONSTANTS, type CheckContext } from "./context.js";
-import { evaluateConstant } from "./constants.js";
-import { broadcast, formatShape, sameShape, type Dim, type Shape } from "./shapes.js";
-import { readTensorType, substitute, unifyShape } from "./tensor-types.js";
+import { ERROR, type ModelValue } from "./model-value.js";
+import { formatShape, sameShape, type Dim, type Shape } from "./shapes.js";
 import { suggestFix } from "./suggest.js";
+import { readTensorType } from "./tensor-types.js";
+import { binaryShape, tensorFunction } from "./tensor-ops.js";
 
-export type ModelValue =
-  | { k: "tensor"; shape: Shape; producer?: string }
-  | { k: "layer"; name: string; apply: (input: Shape, at: A.Span, inputSpan: A.Span) => ModelValue }
-  | { k: "const"; value: ArgValue }
-  | { k: "error" };
-
-const ERROR: ModelValue = { k: "error" };
+export type { ModelValue } from "./model-value.js";
 
 interface Binding {
   value: ModelValue;
@@ -37,7 +33,7 @@ export interface ModelSummary {
   layersUsed: Set<string>;
 }
 
-class BodyChecker {
+export class BodyChecker {
   readonly env = new Map<string, Binding>();
   readonly namedLayers = new Set<string>();
 
@@ -48,6 +44,11 @@ class BodyChecker {
     readonly stack: string[],
     readonly symbols: Map<string, Dim>,
   ) {}
+
+  /** A checker for a block's body applied from this one. */
+  child(block: string): BodyChecker {
+    return new BodyChecker(this.ctx, this.summary, [...this.stack, block], new Map());
+  }
 
   lookupConst = (name: string): ArgValue | "unknown-name" => {
     const binding = this.env.get(name);
@@ -170,7 +171,7 @@ class BodyChecker {
       case "Pipeline":
         return this.pipeline(expr);
       case "Binary":
-        return this.binary(expr);
+        return binaryShape(this, expr);
       case "Negate": {
         const operand = this.evaluate(expr.operand);
         if (operand.k === "const" && typeof operand.value === "number") return { k: "const", value: -operand.value };
@@ -191,7 +192,7 @@ class BodyChecker {
       return binding.value;
     }
     const block = this.ctx.blocks.get(expr.name);
-    if (block) return this.blockLayer(block, { kind: "Identifier", name: expr.name, span: expr.span }, []);
+    if (block) return blockLayer(this, block, { kind: "Identifier", name: expr.name, span: expr.span }, []);
     const spec = lookupBuiltin(expr.name, ["layer"]);
     if (spec) {
       if (spec.params.some((p) => p.required)) {
@@ -218,7 +219,7 @@ class BodyChecker {
   private call(expr: A.Call): ModelValue {
     const name = expr.callee.name;
     const block = this.ctx.blocks.get(name);
-    if (block) return this.blockCall(block, expr);
+    if (block) return blockCall(this, block, expr);
     const layer = lookupBuiltin(name, ["layer"]);
     if (layer) {
       const before = this.ctx.diagnostics.items.length;
@@ -228,7 +229,7 @@ class BodyChecker {
       return failed ? { k: "layer", name, apply: () => ERROR } : this.builtinLayer(layer, args, expr.span);
     }
     const fn = lookupBuiltin(name, ["tensor_fn"]);
-    if (fn) return this.tensorFunction(fn, expr);
+    if (fn) return tensorFunction(this, fn, expr);
     reportWrongBuiltin(expr.callee, ["layer", "tensor_fn"], this.ctx, this.ctx.blocks.keys());
     return ERROR;
   }
@@ -296,7 +297,7 @@ class BodyChecker {
     return value;
   }
 
-  private notATensor(expr: A.Expr, value: ModelValue): void {
+  notATensor(expr: A.Expr, value: ModelValue): void {
     if (value.k === "error") return;
     this.ctx.report("E0201", expr.span, `expected a tensor, found ${value.k === "layer" ? `the layer \`${value.name}\`` : "a constant"}`, {
       label: "not a tensor",
@@ -304,260 +305,9 @@ class BodyChecker {
     });
   }
 
-  private binary(expr: A.Binary): ModelValue {
-    const left = this.evaluate(expr.left);
-    const right = this.evaluate(expr.right);
-    if (left.k === "error" || right.k === "error") return ERROR;
-    if (left.k === "const" && right.k === "const") {
-      const value = evaluateConstant(expr, this.lookupConst);
-      return { k: "const", value: value === "unknown-name" ? undefined : value };
-    }
-    for (const [side, value] of [[expr.left, left], [expr.right, right]] as const) {
-      if (value.k === "layer") {
-        this.notATensor(side, value);
-        return ERROR;
-      }
-    }
-    if (expr.op === "**") {
-      if (right.k !== "const") {
-        this.ctx.report("E0201", expr.right.span, "the exponent of `**` must be a constant number", { label: "not a constant" });
-        return ERROR;
-      }
-      return left;
-    }
-    if (left.k === "const") return right;
-    if (right.k === "const") return left;
-    if (left.k !== "tensor" || right.k !== "tensor") return ERROR;
-    if (expr.op === "@") return this.matmul(expr, left.shape, right.shape);
-    const shape = broadcast(left.shape, right.shape);
-    if (!shape) {
-      this.ctx.report("E0301", expr.opSpan, `cannot combine ${formatShape(left.shape)} and ${formatShape(right.shape)} with \`${expr.op}\``, {
-        label: "shapes do not broadcast",
-        labels: [
-          { span: expr.left.span, message: `this is ${formatShape(left.shape)}` },
-          { span: expr.right.span, message: `this is ${formatShape(right.shape)}` },
-        ],
-        help: "sizes must match from the right, or be 1; project one side with `dense` to the other's width",
-      });
-      return ERROR;
-    }
-    return { k: "tensor", shape };
-  }
-
-  private matmul(expr: A.Binary, a: Shape, b: Shape): ModelValue {
-    const fail = (why: string) => {
-      this.ctx.report("E0301", expr.opSpan, `cannot multiply ${formatShape(a)} by ${formatShape(b)}: ${why}`, {
-        label: "matrix product",
-        labels: [
-          { span: expr.left.span, message: `this is ${formatShape(a)}` },
-          { span: expr.right.span, message: `this is ${formatShape(b)}` },
-        ],
-      });
-      return ERROR;
-    };
-    if (a.length < 1 || b.length < 1) return fail("both sides need at least one axis");
-    if (b.length > 2) return fail("the right side must be a vector or a matrix");
-    const inner = b.length === 2 ? b[0]! : b[0]!;
-    if (a[a.length - 1] !== inner) return fail(`inner sizes ${a[a.length - 1]} and ${inner} differ`);
-    return { k: "tensor", shape: [...a.slice(0, -1), ...(b.length === 2 ? [b[1]!] : [])] };
-  }
-
-  private tensorFunction(spec: BuiltinSpec, expr: A.Call): ModelValue {
-    const tensors: Shape[] = [];
-    let failed = false;
-    const args = matchArguments(expr.callee, expr.args, spec.params, this.ctx, this.scope(), (param, arg) => {
-      if (param.name === "x" || param.name === "tensors") {
-        const items = param.name === "tensors" && arg.value.kind === "List" ? arg.value.items : [arg.value];
-        for (const item of items) {
-          const value = this.evaluate(item);
-          if (value.k === "tensor") tensors.push(value.shape);
-          else {
-            this.notATensor(item, value);
-            failed = true;
-          }
-        }
-        if (param.name === "tensors" && arg.value.kind !== "List") {
-          this.ctx.report("E0201", arg.value.span, "concat takes a list of tensors", { label: "not a list", help: "write `concat([a, b])`" });
-          failed = true;
-        }
-        return undefined;
-      }
-      return checkValue(arg.value, param.type, this.ctx, this.scope(), argumentName(param.name, spec.name));
-    });
-    if (failed) return ERROR;
-    const axisOf = (rank: number) => {
-      const axis = args.get("axis");
-      return typeof axis === "number" ? (axis < 0 ? rank + axis : axis) : undefined;
-    };
-    switch (spec.name) {
-      case "param": {
-        const shape = args.get("shape");
-        return Array.isArray(shape) && shape.every((d) => typeof d === "number") ? { k: "tensor", shape: shape as number[] } : ERROR;
-      }
-      case "concat": {
-        if (tensors.length === 0) return ERROR;
-        const first = tensors[0]!;
-        const axis = axisOf(first.length) ?? first.length - 1;
-        let total: Dim = 0;
-        for (const shape of tensors) {
-          const others = (s: Shape) => s.filter((_, i) => i !== axis);
-          if (shape.length !== first.length || !sameShape(others(shape), others(first))) {
-            this.ctx.report("E0301", expr.callee.span, `concat needs all axes but ${axis} to agree: ${tensors.map((s) => formatShape(s)).join(" and ")}`, {
-              label: "mismatched inputs",
-            });
-            return ERROR;
-          }
-          const size = shape[axis]!;
-          total = typeof total === "number" && typeof size === "number" ? total + size : `${total}+${size}`;
-        }
-        return { k: "tensor", shape: first.map((d, i) => (i === axis ? total : d)) };
-      }
-      default: {
-        const shape = tensors[0];
-        if (!shape) return ERROR;
-        const axis = axisOf(shape.length);
-        if (axis === undefined) return { k: "tensor", shape: args.get("keepdim") === true ? shape.map((d, i) => (i === 0 ? d : 1)) : [shape[0]!] };
-        if (axis < 0 || axis >= shape.length) {
-          this.ctx.report("E0202", expr.span, `axis ${args.get("axis")} is out of range for ${formatShape(shape)}`, { label: "no such axis" });
-          return ERROR;
-        }
-        return { k: "tensor", shape: args.get("keepdim") === true ? shape.map((d, i) => (i === axis ? 1 : d)) : shape.filter((_, i) => i !== axis) };
-      }
-    }
-  }
-
-  private blockCall(block: A.ModelDecl, expr: A.Call): ModelValue {
-    const tensorParams = block.params.filter((p) => p.type?.dims);
-    const positional = expr.args.filter((a) => !a.name);
-    // `B(a, b)` with every tensor input given applies the block now; `x |> B(64)` leaves the first input to the pipe.
-    const givesTensors = tensorParams.length > 0 && positional.length >= tensorParams.length && expr.args.slice(0, tensorParams.length).every((a) => !a.name);
-    if (givesTensors) {
-      const inputs = expr.args.slice(0, tensorParams.length).map((a) => this.evaluate(a.value));
-      if (inputs.some((v) => v.k !== "tensor")) {
-        inputs.forEach((v, i) => this.notATensor(expr.args[i]!.value, v));
-        return ERROR;
-      }
-      const layer = this.blockLayer(block, expr.callee, expr.args.slice(tensorParams.length));
-      if (layer.k !== "layer") return layer;
-      return this.applyBlock(block, inputs.map((v) => (v as { shape: Shape }).shape), expr.span, expr.args[0]!.span, layer);
-    }
-    return this.blockLayer(block, expr.callee, expr.args);
-  }
-
-  private configArgs = new WeakMap<ModelValue, Map<string, ModelValue>>();
-
-  /** A block with its configuration arguments bound, waiting for its tensor input. */
-  blockLayer(block: A.ModelDecl, callee: A.Identifier, args: A.Argument[]): ModelValue {
-    this.ctx.usedBlocks.add(block.name.name);
-    const config = block.params.filter((p) => !p.type?.dims);
-    const specs: ParamSpec[] = config.map((p) => ({ name: p.name.name, type: configType(p), required: p.default === undefined, doc: `parameter of block ${block.name.name}` }));
-    const bound = new Map<string, ModelValue>();
-    matchArguments(callee, args, specs, this.ctx, this.scope(), (param, arg) => {
-      const decl = config.find((p) => p.name.name === param.name)!;
-      if (isLayerTyped(decl)) {
-        const value = this.evaluate(arg.value);
-        if (value.k !== "layer" && value.k !== "error") {
-          this.ctx.report("E0201", arg.value.span, `\`${param.name}\` of block \`${block.name.name}\` expects a layer such as \`relu\`, found ${describeExpr(arg.value)}`, { label: "not a layer" });
-        }
-        bound.set(param.name, value);
-        return undefined;
-      }
-      const value = checkValue(arg.value, param.type, this.ctx, this.scope(), argumentName(param.name, block.name.name));
-      bound.set(param.name, { k: "const", value });
-      return value;
-    });
-    const layer: ModelValue = {
-      k: "layer",
-      name: block.name.name,
-      apply: (input, at, inputSpan) => this.applyBlock(block, [input], at, inputSpan, layer),
-    };
-    this.configArgs.set(layer, bound);
-    return layer;
-  }
-
-  private applyBlock(block: A.ModelDecl, inputs: Shape[], at: A.Span, inputSpan: A.Span, layer: ModelValue): ModelValue {
-    const name = block.name.name;
-    if (this.stack.includes(name)) {
-      this.ctx.report("E0406", at, `block \`${name}\` applies itself${this.stack.length > 1 ? ` (through ${this.stack.join(" → ")})` : ""}`, {
-        label: "recursive use",
-        labels: [{ span: block.name.span, message: `\`${name}\` is defined here` }],
-        help: "a block cannot contain itself; repeat it explicitly instead",
-      });
-      return ERROR;
-    }
-    const inner = new BodyChecker(this.ctx, this.summary, [...this.stack, name], new Map());
-    const tensorParams = block.params.filter((p) => p.type?.dims);
-    if (tensorParams.length !== inputs.length) {
-      this.ctx.report("E0302", at, `block \`${name}\` takes ${tensorParams.length} tensor input${tensorParams.length === 1 ? "" : "s"}, but ${inputs.length} ${inputs.length === 1 ? "is" : "are"} given here`, {
-        label: "wrong number of inputs",
-        labels: [{ span: block.name.span, message: "defined here" }],
-      });
-      return ERROR;
-    }
-    for (let i = 0; i < tensorParams.length; i++) {
-      const param = tensorParams[i]!;
-      const declared = readTensorType(param.type!, this.ctx, inner.lookupConst);
-      if (!declared) return ERROR;
-      const problem = unifyShape(declared.shape, inputs[i]!, inner.symbols);
-      if (problem) {
-        this.ctx.report("E0302", at, `block \`${name}\` cannot take ${formatShape(inputs[i]!)} as \`${param.name.name}\`: ${problem}`, {
-          label: `input is ${formatShape(inputs[i]!)}`,
-          labels: [{ span: param.type!.span, message: `\`${param.name.name}\` is declared here` }],
-          help: "change the block's parameter type, or reshape the input",
-        });
-        return ERROR;
-      }
-      inner.bind(param.name, { k: "tensor", shape: inputs[i]! }, true);
-    }
-    const bound = this.configArgs.get(layer) ?? new Map<string, ModelValue>();
-    for (const param of block.params.filter((p) => !p.type?.dims)) {
-      const value = bound.get(param.name.name) ?? (param.default ? this.evaluate(param.default) : ERROR);
-      inner.bind(param.name, value, true);
-    }
-    for (const [symbol, dim] of inner.symbols) inner.env.set(symbol, { value: { k: "const", value: typeof dim === "number" ? dim : undefined }, span: block.name.span, used: true, isParameter: true });
-    const result = inner.run(block.body, block.name.span, "block");
-    if (!result || result.k !== "tensor") return result ?? ERROR;
-    if (block.output) {
-      const declared = readTensorType(block.output, this.ctx, inner.lookupConst);
-      if (declared) {
-        const expected = substitute(declared.shape, inner.symbols);
-        const problem = unifyShape(expected, result.shape, new Map(inner.symbols));
-        if (problem) {
-          this.ctx.report("E0303", block.output.span, `block \`${name}\` returns ${formatShape(result.shape)}, not ${formatShape(expected)}`, {
-            label: "declared output",
-            labels: [{ span: at, message: "when applied here" }],
-          });
-          return ERROR;
-        }
-      }
-    }
-    return result;
-  }
 }
 
-function isLayerTyped(param: A.Param): boolean {
-  return param.type?.name.name === "layer" || param.type?.name.name === "activation";
-}
 
-function configType(param: A.Param): ArgType {
-  switch (param.type?.name.name) {
-    case "int":
-      return { t: "number", integer: true };
-    case "float":
-      return { t: "number" };
-    case "bool":
-      return { t: "bool" };
-    case "string":
-      return { t: "string" };
-    case "layer":
-    case "activation":
-      return { t: "ref", category: "layer" };
-    default:
-      if (param.default?.kind === "Bool") return { t: "bool" };
-      if (param.default?.kind === "String") return { t: "string" };
-      return { t: "number" };
-  }
-}
 
 function statementNoun(statement: A.Statement): string {
   switch (statement.kind) {
