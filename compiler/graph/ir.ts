@@ -1,0 +1,62 @@
+// The graph IR: a list of nodes in topological order, each an op from the registry (ops.ts) with input node
+// ids, a static shape (dimension "N" is the batch, bound when the program runs) and attributes. Plain data:
+// the CPU reference backend interprets it, and the WGSL code generator will compile it.
+
+export type Dim = number | "N";
+export type Shape = Dim[];
+
+export type Attrs = Record<string, number | string | boolean | Dim[]>;
+
+export interface GraphNode {
+  id: number;
+  op: string;
+  inputs: number[];
+  shape: Shape;
+  attrs: Attrs;
+  /** What a person would call it (`fc1.weight`, `h`), for error messages and generated code. */
+  name?: string;
+}
+
+export type InitSpec =
+  | { kind: "zeros" | "ones" }
+  | { kind: "constant"; value: number }
+  | { kind: "normal"; mean: number; std: number }
+  | { kind: "uniform"; a: number; b: number }
+  | { kind: "xavier_uniform" | "xavier_normal"; gain: number }
+  | { kind: "kaiming_uniform" | "kaiming_normal"; gain: number; mode: "fan_in" | "fan_out" };
+
+export interface ParamInfo {
+  node: number;
+  name: string;
+  shape: number[];
+  init: InitSpec;
+  /** `weight` parameters are what `l2(weights)` and coupled decay apply to; biases and norm parameters are not. */
+  role: "weight" | "bias" | "norm";
+  /** fan_in and fan_out as PyTorch computes them (torch.nn.init._calculate_fan_in_and_fan_out). */
+  fanIn: number;
+  fanOut: number;
+}
+
+/** Non-trainable state that the training step updates (BatchNorm running statistics). */
+export interface StateInfo {
+  node: number;
+  name: string;
+  shape: number[];
+  fill: number;
+}
+
+export class Graph {
+  readonly nodes: GraphNode[] = [];
+  readonly params: ParamInfo[] = [];
+  readonly state: StateInfo[] = [];
+
+  add(op: string, inputs: number[], shape: Shape, attrs: Attrs = {}, name?: string): number {
+    const id = this.nodes.length;
+    this.nodes.push({ id, op, inputs, shape, attrs, name });
+    return id;
+  }
+
+  shape(id: number): Shape {
+    return this.nodes[id]!.shape;
+  }
+}
