@@ -2,6 +2,8 @@
 // phases. Exit codes scripts can rely on: 0 success, 1 problems found in the input, 2 usage or internal error.
 import { checkCommand } from "./commands/check.js";
 import { lspCommand } from "./commands/lsp.js";
+import { trainCommand } from "./commands/train.js";
+import { gradcheckCommand } from "./commands/gradcheck.js";
 import { VERSION } from "./version.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { UsageError, type CliIO } from "./io.js";
@@ -47,6 +49,30 @@ const COMMANDS: Command[] = [
     ],
     minFiles: 1,
     run: fmtCommand,
+  },
+  {
+    name: "train",
+    usage: "dslc train FILE [--backend cpu] [--epochs N] [--seed S] [--json]",
+    summary: "Compile a .dl file and train its model",
+    details: "Checks the file, lowers it to a compute graph, differentiates it and runs the training loop, printing\nloss, accuracy and learning rate per epoch. --json prints one JSON object per line: an `epoch` event per\nepoch and a final `done` event. Exit status: 0 trained, 1 errors in the file or training aborted (NaN/Inf\nloss, divergence), 2 usage error. Backends: `cpu` (the reference); `webgpu` is being built.",
+    flags: [
+      { name: "backend", values: ["cpu", "webgpu"], doc: "Where to train (default: cpu)." },
+      { name: "epochs", values: [], doc: "Override the file's epochs." },
+      { name: "seed", values: [], doc: "Override the file's seed." },
+      { name: "json", doc: "Machine-readable output, one JSON object per line." },
+      COLOR,
+    ],
+    minFiles: 1,
+    run: trainCommand,
+  },
+  {
+    name: "gradcheck",
+    usage: "dslc gradcheck FILE",
+    summary: "Compare autodiff gradients with finite differences",
+    details: "Runs the training loss on one small batch in float64 on the CPU reference backend and compares every\nparameter's gradient with central finite differences. Prints the worst relative error per parameter;\nexit status 1 if any exceeds 1e-5.",
+    flags: [],
+    minFiles: 1,
+    run: gradcheckCommand,
   },
   {
     name: "lsp",

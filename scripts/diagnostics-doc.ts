@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DIAGNOSTIC_CODES } from "../compiler/diagnostics/codes.js";
-import { runFrontend } from "../compiler/frontend.js";
+import { compileProgram } from "../compiler/compile.js";
 import { renderDiagnostic } from "../compiler/diagnostics/render.js";
 import type { DataProbe } from "../compiler/check/context.js";
 
@@ -32,14 +32,15 @@ export function diagnosticsMarkdown(): string {
       exists: (file) => path.basename(file) in files,
       readText: (file) => files[path.basename(file)],
     };
-    const result = runFrontend(info.bad, "model.dl", probe);
+    const result = compileProgram(info.bad, "model.dl", probe);
     const shown = result.diagnostics.find((d) => d.code === code);
     out.push(`## ${code}: ${info.title}`, "", info.explanation, "");
     if (Object.keys(files).length) {
       for (const [name, text] of Object.entries(files)) out.push(`With \`${name}\`:`, "", "```", text.trimEnd(), "```", "");
     }
     out.push("Bad:", "", "```", info.bad.trimEnd(), "```", "");
-    if (shown) out.push("```", renderDiagnostic(shown, result.source).trimEnd(), "```", "");
+    if (shown) out.push("```", renderDiagnostic(shown, result.frontend.source).trimEnd(), "```", "");
+    if ("atRunTime" in info) out.push("`dslc train` stops and reports it while training, with the step and epoch.", "");
     out.push("Fixed:", "", "```", info.good.trimEnd(), "```", "");
   }
   return out.join("\n");

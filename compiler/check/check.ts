@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as A from "../../grammar/ast.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import type { ArgValue } from "../builtins/types.js";
 import { evaluateConstant } from "./constants.js";
 import { createContext, type CheckContext, type DataProbe } from "./context.js";
 import { checkModel, type ModelSummary } from "./model.js";
@@ -16,6 +17,8 @@ export interface CheckResult {
   models: Map<string, ModelSummary>;
   train?: TrainSummary;
   shapes: Map<A.Expr | A.Identifier, Shape>;
+  /** Values of the top-level `let`s. */
+  lets: Map<string, ArgValue>;
 }
 
 export interface CheckOptions {
@@ -45,7 +48,8 @@ export function checkFile(file: A.DlFile, options: CheckOptions): CheckResult {
   const trains = file.items.filter((i): i is A.TrainDecl => i.kind === "Train");
   for (const decl of trains) train = checkTrain(decl, ctx, models) ?? train;
   for (const decl of file.items) if (decl.kind === "Search") checkSearch(decl, ctx, trains.length > 0);
-  return { diagnostics: ctx.diagnostics.items, models, train, shapes: ctx.shapes };
+  const lets = new Map([...ctx.lets].map(([name, entry]) => [name, entry.value]));
+  return { diagnostics: ctx.diagnostics.items, models, train, shapes: ctx.shapes, lets };
 }
 
 function declareTopLevel(file: A.DlFile, ctx: CheckContext): void {

@@ -13,6 +13,8 @@ export interface CodeInfo {
   good: string;
   /** Data files the example reads, relative to the .dl file. */
   files?: Record<string, string>;
+  /** Reported while training (`dslc train`) rather than by `dslc check`; such codes have no source span. */
+  atRunTime?: boolean;
 }
 
 const MODEL = "model M(x: f32[N, 4]) -> f32[N, 3] {\n  return x |> dense(3)\n}\n";
@@ -267,6 +269,21 @@ export const DIAGNOSTIC_CODES = {
     bad: SPIRAL(BASIC).replace("spirals(classes: 3)", 'csv("points.csv", label: "class")'),
     good: SPIRAL(BASIC).replace("spirals(classes: 3)", 'csv("points.csv", label: "label")'),
     files: { "points.csv": "a,b,label\n0.1,0.2,0\n0.3,0.1,1\n0.5,0.9,2\n" },
+  },
+  E0601: {
+    severity: "error",
+    title: "not supported by the training backends yet",
+    explanation: "The file is valid and `dslc check` accepts it, but training uses a layer or option the CPU and WebGPU backends do not implement yet. The message names it; the help lists what is supported.",
+    bad: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(4) |> maxout(k: 2) |> dense(3)\n}\n"),
+    good: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(4) |> relu |> dense(3)\n}\n"),
+  },
+  E0701: {
+    severity: "error",
+    title: "training stopped",
+    explanation: "Training aborts when the loss becomes NaN or infinite, or when an epoch's mean training loss exceeds 3× the first batch's loss (the notes' babysitting rule); both almost always mean the learning rate is too high.",
+    bad: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 1e6)\n  epochs 5\n"),
+    good: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n"),
+    atRunTime: true,
   },
   W0001: {
     severity: "warning",

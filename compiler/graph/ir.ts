@@ -17,13 +17,8 @@ export interface GraphNode {
   name?: string;
 }
 
-export type InitSpec =
-  | { kind: "zeros" | "ones" }
-  | { kind: "constant"; value: number }
-  | { kind: "normal"; mean: number; std: number }
-  | { kind: "uniform"; a: number; b: number }
-  | { kind: "xavier_uniform" | "xavier_normal"; gain: number }
-  | { kind: "kaiming_uniform" | "kaiming_normal"; gain: number; mode: "fan_in" | "fan_out" };
+import type { InitSpec } from "../../runtime/program.js";
+export type { InitSpec };
 
 export interface ParamInfo {
   node: number;

@@ -3,7 +3,14 @@
 // hand (not read from the table), so a changed span or message fails here.
 import { describe, expect, it } from "vitest";
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from "../../compiler/diagnostics/codes.js";
-import { checkText } from "../helpers/parse.js";
+import { compileProgram } from "../../compiler/compile.js";
+import { trainCpu, TrainingAborted } from "../../runtime/cpu/train.js";
+import { memoryProbe } from "../helpers/parse.js";
+
+/** Check and lower, as `dslc train` does before running: every compile-time diagnostic. */
+function compile(text: string, files: Record<string, string> = {}) {
+  return compileProgram(text, "/virtual/model.dl", memoryProbe(files));
+}
 
 const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string]> = {
   E0001: ["$", "unexpected character `$`"],
@@ -41,6 +48,8 @@ const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string]> = {
   E0407: ["lr", "`lr` is not a top-level `let`"],
   E0501: ['"no_such_file.csv"', "data file `no_such_file.csv` does not exist"],
   E0502: ['"class"', "`points.csv` has no column named `class`"],
+  E0601: ["maxout(k: 2)", "`maxout` is not supported by the training backends yet"],
+  E0701: ["", "the training loss (1.165e+5) exceeds 3× its initial value (1.245) after epoch 2"],
   W0001: ["h", "`h` is computed but never used"],
   W0101: ["1", "batchnorm in training mode with batch size 1 normalizes every feature to β"],
   W0102: ["warmup(1000 steps)", "the warmup lasts 1000 steps, but the whole run is 40 steps"],
@@ -51,15 +60,30 @@ const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string]> = {
 
 describe("diagnostic codes", () => {
   for (const [code, info] of Object.entries(DIAGNOSTIC_CODES) as [DiagnosticCode, (typeof DIAGNOSTIC_CODES)[DiagnosticCode]][]) {
+    if ("atRunTime" in info) {
+      it(`${code}: ${info.title} (while training)`, () => {
+        const bad = compile(info.bad).program!;
+        let error: unknown;
+        try {
+          trainCpu(bad);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(TrainingAborted);
+        expect((error as Error).message).toBe(EXPECTED[code][1]);
+        expect(trainCpu(compile(info.good).program!).train_loss).toBeLessThan(2);
+      });
+      continue;
+    }
     it(`${code}: ${info.title}`, () => {
-      const bad = checkText(info.bad, "files" in info ? info.files : {});
+      const bad = compile(info.bad, "files" in info ? info.files : {});
       const found = bad.diagnostics.find((d) => d.code === code);
       expect(found, `${code} not reported; got ${bad.diagnostics.map((d) => d.code).join(", ")}`).toBeDefined();
       const [spanText, message] = EXPECTED[code];
       expect(info.bad.slice(found!.span!.start, found!.span!.end)).toBe(spanText);
       expect(found!.message).toBe(message);
       expect(found!.severity).toBe(code.startsWith("E") ? "error" : "warning");
-      const good = checkText(info.good, "files" in info ? info.files : {});
+      const good = compile(info.good, "files" in info ? info.files : {});
       expect(good.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
     });
   }

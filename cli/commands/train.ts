@@ -1,0 +1,70 @@
+// `dslc train FILE`: compile and train in one go, printing one line per epoch (or JSON lines with --json).
+import { compileProgram } from "../../compiler/compile.js";
+import { renderDiagnostic, renderSummary } from "../../compiler/diagnostics/render.js";
+import { DataError } from "../../runtime/data/sources.js";
+import { TrainingAborted, trainCpu, type EpochReport } from "../../runtime/cpu/train.js";
+import { readSource, UsageError, type CliIO } from "../io.js";
+import type { ParsedArgs } from "../options.js";
+import { ProgressBar } from "../progress.js";
+import { useColor } from "./check.js";
+
+function integerFlag(args: ParsedArgs, name: string, minimum: number): number | undefined {
+  const raw = args.flags.get(name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < minimum) throw new UsageError(`\`--${name}\` must be an integer ≥ ${minimum}, got \`${String(raw)}\``);
+  return value;
+}
+
+function fmt(value: number | undefined, digits = 4): string {
+  return value === undefined ? "—" : value.toFixed(digits);
+}
+
+export function trainCommand(args: ParsedArgs, io: CliIO): number {
+  const [file] = args.positional;
+  if (args.positional.length > 1) throw new UsageError("`dslc train` trains one file at a time");
+  const backend = args.flags.get("backend") ?? "cpu";
+  if (backend === "webgpu") {
+    throw new UsageError("the WebGPU backend is not built yet (issue 3 is in progress); use `--backend cpu`, the reference backend");
+  }
+  const json = args.flags.has("json");
+  const epochs = integerFlag(args, "epochs", 1);
+  const seed = integerFlag(args, "seed", 0);
+  const text = readSource(file!);
+  const compiled = compileProgram(text, file!);
+  const color = useColor(args, io);
+  for (const d of compiled.diagnostics) io.stderr(renderDiagnostic(d, compiled.frontend.source, { color }) + "\n");
+  if (!compiled.program) {
+    io.stderr(renderSummary(file!, compiled.diagnostics, { color }) || `error: \`${file}\` has no \`train\` block to run\n`);
+    return 1;
+  }
+  const progress = new ProgressBar(io.stderr, io.isTTY && !json);
+  const onEpoch = (e: EpochReport) => {
+    progress.clear();
+    if (json) io.stdout(JSON.stringify({ event: "epoch", ...e }) + "\n");
+    else {
+      const acc = e.val_accuracy !== undefined ? `  val_acc ${fmt(e.val_accuracy * 100, 2)}%` : e.train_accuracy !== undefined ? `  train_acc ${fmt(e.train_accuracy * 100, 2)}%` : "";
+      io.stdout(`epoch ${String(e.epoch).padStart(4)}  train_loss ${fmt(e.train_loss)}  val_loss ${fmt(e.val_loss)}${acc}  lr ${e.lr.toExponential(3)}\n`);
+    }
+  };
+  try {
+    const done = trainCpu(compiled.program, { epochs, seed, onEpoch, onStep: (s, total) => progress.update(s, total, `step ${s}/${total}`) });
+    progress.clear();
+    const report = { event: "done", ...done, dispatches_per_step: null, peak_buffer_bytes: null };
+    if (json) io.stdout(JSON.stringify(report) + "\n");
+    else io.stdout(`done: ${done.steps} steps in ${done.seconds.toFixed(1)} s on the ${done.adapter}; train_loss ${fmt(done.train_loss)}${done.val_accuracy !== undefined ? `, val_accuracy ${fmt(done.val_accuracy * 100, 2)}%` : ""}\n`);
+    return 0;
+  } catch (error) {
+    progress.clear();
+    if (error instanceof TrainingAborted) {
+      io.stderr(`error[E0701]: training stopped: ${error.message}\n  = help: ${error.help}\n`);
+      if (json) io.stdout(JSON.stringify({ event: "aborted", epoch: error.epoch, reason: error.message }) + "\n");
+      return 1;
+    }
+    if (error instanceof DataError) {
+      io.stderr(`error[E0502]: ${error.message}\n  = help: fix the data file, then run again\n`);
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,21 @@
+// From source text to a training Program: the front end, then (when it found no errors) lowering and
+// autodiff. Diagnostics of both phases come back together.
+import type { DataProbe } from "./check/context.js";
+import { DiagnosticBag, type Diagnostic } from "./diagnostics/diagnostic.js";
+import { runFrontend, type FrontendResult } from "./frontend.js";
+import { lowerProgram } from "./lower/program.js";
+import type { Program } from "../runtime/program.js";
+
+export interface CompileResult {
+  frontend: FrontendResult;
+  program?: Program;
+  diagnostics: Diagnostic[];
+}
+
+export function compileProgram(text: string, path: string, probe?: DataProbe): CompileResult {
+  const frontend = runFrontend(text, path, probe);
+  if (frontend.diagnostics.some((d) => d.severity === "error")) return { frontend, diagnostics: frontend.diagnostics };
+  const bag = new DiagnosticBag();
+  const program = lowerProgram(frontend.ast, frontend.check, bag, path);
+  return { frontend, program: bag.hasErrors ? undefined : program, diagnostics: [...frontend.diagnostics, ...bag.items] };
+}

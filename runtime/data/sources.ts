@@ -1,0 +1,108 @@
+// Data sources: CSV files and the in-file synthetic generators. Generators draw from the counter-based RNG
+// so the same seed gives the same data on every machine.
+import * as fs from "node:fs";
+import type { DataSource } from "../program.js";
+import { normal, uniform } from "../rng.js";
+
+export interface Dataset {
+  /** Row-major features, `features` values per example. */
+  x: Float32Array;
+  /** Class index (classification) or target values (regression), `targets` per example. */
+  y: Float32Array;
+  count: number;
+  features: number;
+  targets: number;
+}
+
+export class DataError extends Error {}
+
+const DATA_STREAM = 1000;
+
+export function loadSource(source: DataSource, seed: number): Dataset {
+  switch (source.kind) {
+    case "csv":
+      return loadCsv(source.path, source.label);
+    case "sine": {
+      const x = new Float32Array(source.n);
+      const y = new Float32Array(source.n);
+      for (let i = 0; i < source.n; i++) {
+        // Evenly spaced like the classic polynomial-fit example (torch.linspace), plus optional noise.
+        x[i] = source.n === 1 ? source.from : source.from + ((source.to - source.from) * i) / (source.n - 1);
+        y[i] = Math.sin(x[i]!) + source.noise * normal(seed, DATA_STREAM, 0, i);
+      }
+      return { x, y, count: source.n, features: 1, targets: 1 };
+    }
+    case "xor": {
+      const x = new Float32Array(source.n * 2);
+      const y = new Float32Array(source.n);
+      for (let i = 0; i < source.n; i++) {
+        const a = i % 2;
+        const b = Math.floor(i / 2) % 2;
+        x[2 * i] = a + source.noise * normal(seed, DATA_STREAM, 1, 2 * i);
+        x[2 * i + 1] = b + source.noise * normal(seed, DATA_STREAM, 1, 2 * i + 1);
+        y[i] = a ^ b;
+      }
+      return { x, y, count: source.n, features: 2, targets: 1 };
+    }
+    case "spirals": {
+      // CS231n's spiral data: per class, radius 0→1 while the angle sweeps 4 radians, plus noise on the angle.
+      const perClass = Math.floor(source.n / source.classes);
+      const count = perClass * source.classes;
+      const x = new Float32Array(count * 2);
+      const y = new Float32Array(count);
+      for (let c = 0; c < source.classes; c++) {
+        for (let i = 0; i < perClass; i++) {
+          const k = c * perClass + i;
+          const r = perClass === 1 ? 0 : i / (perClass - 1);
+          const t = c * 4 + (4 * i) / Math.max(1, perClass - 1) + source.noise * normal(seed, DATA_STREAM, 2, k);
+          x[2 * k] = r * Math.sin(t);
+          x[2 * k + 1] = r * Math.cos(t);
+          y[k] = c;
+        }
+      }
+      return { x, y, count, features: 2, targets: 1 };
+    }
+    case "blobs": {
+      const x = new Float32Array(source.n * source.features);
+      const y = new Float32Array(source.n);
+      for (let i = 0; i < source.n; i++) {
+        const c = i % source.classes;
+        y[i] = c;
+        for (let f = 0; f < source.features; f++) {
+          const center = (uniform(seed, DATA_STREAM, 3, c * source.features + f) - 0.5) * 20;
+          x[i * source.features + f] = center + source.std * normal(seed, DATA_STREAM, 4, i * source.features + f);
+        }
+      }
+      return { x, y, count: source.n, features: source.features, targets: 1 };
+    }
+  }
+}
+
+export function loadCsv(file: string, label: string): Dataset {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new DataError(`cannot read data file \`${file}\``);
+  }
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  const header = lines[0]?.split(",").map((h) => h.trim()) ?? [];
+  const labelIndex = header.indexOf(label);
+  if (labelIndex < 0) throw new DataError(`\`${file}\` has no column \`${label}\``);
+  const features = header.length - 1;
+  const count = lines.length - 1;
+  const x = new Float32Array(count * features);
+  const y = new Float32Array(count);
+  for (let r = 0; r < count; r++) {
+    const cells = lines[r + 1]!.split(",");
+    if (cells.length !== header.length) throw new DataError(`row ${r + 2} of \`${file}\` has ${cells.length} values, but the header has ${header.length}`);
+    let f = 0;
+    for (let c = 0; c < cells.length; c++) {
+      const value = Number(cells[c]);
+      if (!Number.isFinite(value)) throw new DataError(`row ${r + 2}, column \`${header[c]}\` of \`${file}\` is not a number: \`${cells[c]}\``);
+      if (c === labelIndex) y[r] = value;
+      else x[r * features + f++] = value;
+    }
+  }
+  return { x, y, count, features, targets: 1 };
+}

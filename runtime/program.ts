@@ -1,0 +1,73 @@
+// The contract between the compiler and the runtime: a training program as plain data (JSON-serializable).
+// The compiler writes it; the CPU reference backend interprets it; the WebGPU backend runs its kernels.
+import type { OptimizerSpec } from "./cpu/optimizers.js";
+import type { ScheduleSpec } from "./schedules.js";
+import type { Attrs } from "./cpu/kernels.js";
+
+export interface ProgramNode {
+  id: number;
+  op: string;
+  inputs: number[];
+  shape: (number | "N")[];
+  attrs: Attrs;
+  name?: string;
+}
+
+export type InitSpec =
+  | { kind: "zeros" | "ones" }
+  | { kind: "constant"; value: number }
+  | { kind: "normal"; mean: number; std: number }
+  | { kind: "uniform"; a: number; b: number }
+  | { kind: "xavier_uniform" | "xavier_normal"; gain: number }
+  | { kind: "kaiming_uniform" | "kaiming_normal"; gain: number; mode: "fan_in" | "fan_out" };
+
+export interface ProgramParam {
+  node: number;
+  name: string;
+  shape: number[];
+  init: InitSpec;
+  role: "weight" | "bias" | "norm";
+  fanIn: number;
+  fanOut: number;
+}
+
+export type DataSource =
+  | { kind: "csv"; path: string; label: string; shape?: number[] }
+  | { kind: "sine"; n: number; from: number; to: number; noise: number }
+  | { kind: "xor"; n: number; noise: number }
+  | { kind: "spirals"; n: number; classes: number; noise: number }
+  | { kind: "blobs"; n: number; classes: number; features: number; std: number };
+
+export interface DataSpec {
+  source: DataSource;
+  val: number;
+  test: number;
+  standardize: boolean;
+}
+
+/** Stop when `monitor` has not improved by more than `minDelta` for `patience` epochs (Keras' EarlyStopping). */
+export interface EarlyStopping {
+  monitor: "val_loss" | "val_accuracy" | "train_loss" | "train_accuracy";
+  mode: "min" | "max";
+  patience: number;
+  minDelta: number;
+  restoreBest: boolean;
+}
+
+export interface Program {
+  model: string;
+  nodes: ProgramNode[];
+  input: number;
+  labels: number;
+  output: number;
+  loss: number;
+  paramGrads: number[];
+  sideEffects: number[];
+  params: ProgramParam[];
+  state: { node: number; name: string; shape: number[]; fill: number }[];
+  task: "classification" | "regression";
+  optimizer: OptimizerSpec;
+  schedule: { spec: ScheduleSpec; per: "step" | "epoch" };
+  data: DataSpec;
+  loop: { epochs: number; batch: number | "full"; seed: number; shuffle: boolean; dropLast: boolean; earlyStopping?: EarlyStopping };
+}
