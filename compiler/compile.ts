@@ -12,10 +12,15 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
 }
 
-export function compileProgram(text: string, path: string, probe?: DataProbe): CompileResult {
+/** Settings given on the command line that replace the file's (the schedule's horizon follows them). */
+export interface Overrides {
+  epochs?: number;
+}
+
+export function compileProgram(text: string, path: string, probe?: DataProbe, overrides: Overrides = {}): CompileResult {
   const frontend = runFrontend(text, path, probe);
   if (frontend.diagnostics.some((d) => d.severity === "error")) return { frontend, diagnostics: frontend.diagnostics };
   const bag = new DiagnosticBag();
-  const program = lowerProgram(frontend.ast, frontend.check, bag, path);
+  const program = lowerProgram(frontend.ast, frontend.check, bag, path, overrides);
   return { frontend, program: bag.hasErrors ? undefined : program, diagnostics: [...frontend.diagnostics, ...bag.items] };
 }

@@ -31,7 +31,7 @@ export function trainCommand(args: ParsedArgs, io: CliIO): number {
   const epochs = integerFlag(args, "epochs", 1);
   const seed = integerFlag(args, "seed", 0);
   const text = readSource(file!);
-  const compiled = compileProgram(text, file!);
+  const compiled = compileProgram(text, file!, undefined, { epochs });
   const color = useColor(args, io);
   for (const d of compiled.diagnostics) io.stderr(renderDiagnostic(d, compiled.frontend.source, { color }) + "\n");
   if (!compiled.program) {

@@ -25,6 +25,7 @@ class TrainLowering {
     private readonly check: CheckResult,
     private readonly diagnostics: DiagnosticBag,
     private readonly baseDir: string,
+    private readonly overrides: { epochs?: number },
   ) {}
 
   private unsupported(span: A.Span, what: string): undefined {
@@ -122,7 +123,7 @@ class TrainLowering {
     if (loss === undefined || !optimizer || !data) return undefined;
     const grads = differentiate(lowering.graph, loss);
     const spe = this.check.train?.stepsPerEpoch ?? 1;
-    const epochs = this.num(new Map([["epochs", settings.get("epochs")!]]), "epochs", 1);
+    const epochs = this.overrides.epochs ?? this.num(new Map([["epochs", settings.get("epochs")!]]), "epochs", 1);
     const schedule = settings.has("schedule") ? this.schedule(settings.get("schedule")!, spe, epochs) : { spec: { kind: "constant" as const }, per: "step" as const };
     if (!schedule) return undefined;
     const batchValue = this.constant(settings.get("batch"));
@@ -223,6 +224,7 @@ class TrainLowering {
           case "cross_entropy":
             return g.add("softmax_cross_entropy", [output, labels], [], { smoothing: this.num(a, "label_smoothing", 0), reduction });
           case "mse": {
+            if (g.shape(labels).length === 1) return this.unsupported(call.span, "`mse` against class labels (one-hot targets)");
             const d = g.binary("sub", output, labels);
             return g.unary(reduction === "sum" ? "sum_all" : "mean_all", g.binary("mul", d, d));
           }
@@ -323,8 +325,8 @@ class TrainLowering {
 }
 
 /** Lowers the file's `train` block; reports what the backends cannot run as E0601. */
-export function lowerProgram(file: A.DlFile, check: CheckResult, diagnostics: DiagnosticBag, filePath: string): Program | undefined {
+export function lowerProgram(file: A.DlFile, check: CheckResult, diagnostics: DiagnosticBag, filePath: string, overrides: { epochs?: number } = {}): Program | undefined {
   const decl = file.items.find((i): i is A.TrainDecl => i.kind === "Train");
   if (!decl) return undefined;
-  return new TrainLowering(file, check, diagnostics, path.dirname(path.resolve(filePath))).lower(decl);
+  return new TrainLowering(file, check, diagnostics, path.dirname(path.resolve(filePath)), overrides).lower(decl);
 }

@@ -159,7 +159,7 @@ export function trainCpu(program: Program, options: TrainOptions = {}): DoneRepo
     }
     const trainLoss = lossSum / seen;
     if (epoch > 0 && firstLoss !== undefined && firstLoss > 0 && trainLoss > 3 * firstLoss) {
-      throw new TrainingAborted(`the training loss (${trainLoss.toPrecision(4)}) exceeds 3× its initial value (${firstLoss.toPrecision(4)}) after epoch ${epoch + 1}`, "training is diverging; lower the learning rate", epoch + 1);
+      throw new TrainingAborted(`the training loss (${trainLoss.toPrecision(4)}) exceeds 3× its initial value (${firstLoss.toPrecision(4)}) after epoch ${epoch + 1}`, `training is diverging; the learning rate (${lrAt(Math.max(0, step - 1))}) is probably too high: try dividing it by 10`, epoch + 1);
     }
     const val = data.val ? trainer.evaluate(data.val) : undefined;
     last = {

@@ -129,3 +129,36 @@ schedules = {
 }
 (OUT / "schedules.json").write_text(json.dumps(schedules, indent=1) + "\n")
 print("wrote optimizers.json and schedules.json")
+
+# BatchNorm1d (train: batch statistics, biased variance, running estimates with the unbiased variance;
+# eval: running estimates) and cross-entropy with label smoothing: outputs and gradients.
+X = torch.tensor([[math.sin(1.3 * i + 0.7 * j) * (1 + j) for j in range(4)] for i in range(6)], requires_grad=True)
+W = torch.tensor([[math.cos(0.9 * i - 0.4 * j) for j in range(4)] for i in range(6)])
+bn = torch.nn.BatchNorm1d(4, momentum=0.1, eps=1e-5)
+with torch.no_grad():
+    bn.weight.copy_(torch.tensor([1.0, 0.5, -1.5, 2.0]))
+    bn.bias.copy_(torch.tensor([0.0, 0.1, -0.2, 0.3]))
+bn.train()
+y_train = bn(X)
+(y_train * W).sum().backward()
+train = {"y": y_train.detach().tolist(), "dx": X.grad.tolist(), "dgamma": bn.weight.grad.tolist(), "dbeta": bn.bias.grad.tolist(), "running_mean": bn.running_mean.tolist(), "running_var": bn.running_var.tolist()}
+bn.eval()
+X2 = torch.tensor([[0.5 * i - 0.3 * j for j in range(4)] for i in range(3)])
+eval_out = bn(X2).detach().tolist()
+
+LOGITS = torch.tensor([[math.sin(0.8 * i + 1.7 * j) * 2 for j in range(5)] for i in range(4)], requires_grad=True)
+LABELS = [0, 3, 4, 1]
+ce = {}
+for smoothing in (0.0, 0.1, 0.3):
+    for reduction in ("mean", "sum"):
+        logits = LOGITS.detach().clone().requires_grad_(True)
+        loss = torch.nn.functional.cross_entropy(logits, torch.tensor(LABELS), label_smoothing=smoothing, reduction=reduction)
+        loss.backward()
+        ce[f"{smoothing}/{reduction}"] = {"loss": loss.item(), "grad": logits.grad.tolist()}
+
+layers = {
+    "batchnorm": {"x": X.detach().tolist(), "w": W.tolist(), "gamma": [1.0, 0.5, -1.5, 2.0], "beta": [0.0, 0.1, -0.2, 0.3], "train": train, "eval_x": X2.tolist(), "eval_y": eval_out},
+    "cross_entropy": {"logits": LOGITS.detach().tolist(), "labels": LABELS, "cases": ce},
+}
+(OUT / "layers.json").write_text(json.dumps(layers, indent=1) + "\n")
+print("wrote layers.json")
