@@ -20,7 +20,7 @@ function fmt(value: number | undefined, digits = 4): string {
   return value === undefined ? "—" : value.toFixed(digits);
 }
 
-export function trainCommand(args: ParsedArgs, io: CliIO): number {
+export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number> {
   const [file] = args.positional;
   if (args.positional.length > 1) throw new UsageError("`dslc train` trains one file at a time");
   const backend = args.flags.get("backend") ?? "cpu";
@@ -48,7 +48,7 @@ export function trainCommand(args: ParsedArgs, io: CliIO): number {
     }
   };
   try {
-    const done = trainCpu(compiled.program, { epochs, seed, onEpoch, onStep: (s, total) => progress.update(s, total, `step ${s}/${total}`) });
+    const done = await trainCpu(compiled.program, { epochs, seed, onEpoch, onStep: (s, total) => progress.update(s, total, `step ${s}/${total}`) });
     progress.clear();
     const report = { event: "done", ...done, dispatches_per_step: null, peak_buffer_bytes: null };
     if (json) io.stdout(JSON.stringify(report) + "\n");

@@ -1,6 +1,6 @@
 // The CPU reference of every op in the graph IR (compiler/graph/ops.ts): plain loops, written for clarity
 // and exactness, not speed. Every WGSL kernel is tested against these.
-import { uniform } from "../rng.js";
+import { hash4 } from "../rng.js";
 import { broadcastShape, forEachBroadcast, size, zeros, type Tensor } from "./tensor.js";
 
 export type Attrs = Record<string, number | string | boolean | (number | string)[]>;
@@ -33,9 +33,16 @@ function rowsOf(t: Tensor): [number, number] {
   return [t.data.length / cols, cols];
 }
 
-/** The dropout mask value for element i: 0, or 1/(1-p) for kept elements (inverted dropout). */
+/**
+ * The dropout mask value for element i: 0, or 1/(1-p) for kept elements (inverted dropout). The draw is
+ * compared as an integer (24 random bits against ⌊p·2²⁴⌋) so f32 and f64 backends drop the same units.
+ */
 export function dropoutScale(ctx: KernelContext, stream: number, p: number, i: number): number {
-  return uniform(ctx.seed, stream, ctx.step, i) < p ? 0 : 1 / (1 - p);
+  return hash4(ctx.seed, stream, ctx.step, i) >>> 8 < dropoutThreshold(p) ? 0 : 1 / (1 - p);
+}
+
+export function dropoutThreshold(p: number): number {
+  return Math.floor(p * 16777216);
 }
 
 export const KERNELS: Record<string, Kernel> = {

@@ -1,56 +1,16 @@
 // The CPU reference backend's training loop: runs a Program's training step (forward, backward, optimizer
 // update, BatchNorm statistics) over shuffled batches, evaluates on the validation split in evaluation mode
 // each epoch, and reports through callbacks. Slow and exact: the oracle for the WebGPU backend.
-import { performance } from "node:perf_hooks";
 import { initialize } from "../init.js";
 import type { Program } from "../program.js";
-import { learningRate } from "../schedules.js";
-import { epochBatches, gather, prepareData } from "../data/pipeline.js";
+import { gather } from "../data/pipeline.js";
+import { runTraining, type DoneReport, type TrainingBackend, type TrainOptions } from "../loop.js";
 import type { Dataset } from "../data/sources.js";
 import { execute } from "./interpreter.js";
 import { createState, optimizerStep, type OptimizerState } from "./optimizers.js";
 import type { Tensor } from "./tensor.js";
 
-export interface EpochReport {
-  epoch: number;
-  train_loss: number;
-  train_accuracy?: number;
-  val_loss?: number;
-  val_accuracy?: number;
-  lr: number;
-}
-
-export interface DoneReport {
-  backend: "cpu";
-  adapter: string;
-  steps: number;
-  train_loss: number;
-  val_loss?: number;
-  val_accuracy?: number;
-  seconds: number;
-}
-
-export class TrainingAborted extends Error {
-  constructor(
-    message: string,
-    readonly help: string,
-    readonly epoch: number,
-  ) {
-    super(message);
-  }
-}
-
-export interface TrainOptions {
-  epochs?: number;
-  seed?: number;
-  onEpoch?: (report: EpochReport) => void;
-  onStep?: (step: number, totalSteps: number) => void;
-}
-
-export interface TrainedModel {
-  params: Map<number, Tensor>;
-  state: Map<number, Tensor>;
-}
+export { TrainingAborted, type DoneReport, type EpochReport, type TrainOptions } from "../loop.js";
 
 function leaf(data: Float32Array, shape: number[]): Tensor {
   return { shape, data };
@@ -124,78 +84,46 @@ export class CpuTrainer {
   }
 }
 
-export function trainCpu(program: Program, options: TrainOptions = {}): DoneReport {
-  const started = performance.now();
+/** The CPU reference backend for the shared training loop. */
+class CpuBackend implements TrainingBackend {
+  readonly name = "cpu";
+  readonly adapter = "CPU reference (TypeScript)";
+  private lossSum = 0;
+  private correct = 0;
+
+  constructor(private readonly trainer: CpuTrainer) {}
+
+  step(batch: Dataset, step: number, lr: number): number {
+    const result = this.trainer.step(batch, step, lr);
+    this.lossSum += result.loss * batch.count;
+    this.correct += result.correct;
+    return result.loss;
+  }
+
+  async takeEpochSums(): Promise<{ lossSum: number; correct: number }> {
+    const sums = { lossSum: this.lossSum, correct: this.correct };
+    this.lossSum = 0;
+    this.correct = 0;
+    return sums;
+  }
+
+  async evaluate(data: Dataset): Promise<{ loss: number; accuracy?: number }> {
+    return this.trainer.evaluate(data);
+  }
+
+  async saveWeights(): Promise<unknown> {
+    const copy = (m: Map<number, Tensor>) => new Map([...m].map(([k, t]) => [k, Float32Array.from(t.data)]));
+    return { params: copy(this.trainer.params), state: copy(this.trainer.state) };
+  }
+
+  restoreWeights(saved: unknown): void {
+    const { params, state } = saved as { params: Map<number, Float32Array>; state: Map<number, Float32Array> };
+    for (const [k, data] of params) this.trainer.params.get(k)!.data.set(data);
+    for (const [k, data] of state) this.trainer.state.get(k)!.data.set(data);
+  }
+}
+
+export function trainCpu(program: Program, options: TrainOptions = {}): Promise<DoneReport> {
   const seed = options.seed ?? program.loop.seed;
-  const epochs = options.epochs ?? program.loop.epochs;
-  const data = prepareData(program.data, seed);
-  const trainer = new CpuTrainer(program, seed);
-  const batchSize = program.loop.batch === "full" ? data.train.count : program.loop.batch;
-  const lr0 = program.optimizer.lr;
-  let step = 0;
-  let firstLoss: number | undefined;
-  let last: EpochReport | undefined;
-  const stopping = program.loop.earlyStopping;
-  let best: { value: number; epoch: number; params: Map<number, Float32Array>; state: Map<number, Float32Array> } | undefined;
-  const stepsPerEpoch = Math.ceil(data.train.count / batchSize);
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const lrAt = (s: number) => learningRate(program.schedule.spec, lr0, program.schedule.per === "step" ? s : epoch);
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    for (const indices of epochBatches(data.train.count, batchSize, { shuffle: program.loop.shuffle, dropLast: program.loop.dropLast, seed, epoch })) {
-      const batch = gather(data.train, indices);
-      const lr = lrAt(step);
-      const result = trainer.step(batch, step, lr);
-      if (!Number.isFinite(result.loss)) {
-        throw new TrainingAborted(`the training loss became ${result.loss} at step ${step + 1} (epoch ${epoch + 1})`, `the learning rate (${lr}) is probably too high: try dividing it by 10`, epoch + 1);
-      }
-      firstLoss ??= result.loss;
-      lossSum += result.loss * batch.count;
-      correct += result.correct;
-      seen += batch.count;
-      step++;
-      options.onStep?.(step, stepsPerEpoch * epochs);
-    }
-    const trainLoss = lossSum / seen;
-    if (epoch > 0 && firstLoss !== undefined && firstLoss > 0 && trainLoss > 3 * firstLoss) {
-      throw new TrainingAborted(`the training loss (${trainLoss.toPrecision(4)}) exceeds 3× its initial value (${firstLoss.toPrecision(4)}) after epoch ${epoch + 1}`, `training is diverging; the learning rate (${lrAt(Math.max(0, step - 1))}) is probably too high: try dividing it by 10`, epoch + 1);
-    }
-    const val = data.val ? trainer.evaluate(data.val) : undefined;
-    last = {
-      epoch: epoch + 1,
-      train_loss: trainLoss,
-      train_accuracy: program.task === "classification" ? correct / seen : undefined,
-      val_loss: val?.loss,
-      val_accuracy: val?.accuracy,
-      lr: lrAt(Math.max(0, step - 1)),
-    };
-    options.onEpoch?.(last);
-    if (stopping) {
-      const value = last[stopping.monitor];
-      if (value === undefined) continue;
-      const better = !best || (stopping.mode === "min" ? value < best.value - stopping.minDelta : value > best.value + stopping.minDelta);
-      if (better) {
-        const copy = (m: Map<number, Tensor>) => new Map([...m].map(([k, t]) => [k, Float32Array.from(t.data)]));
-        best = { value, epoch: epoch, params: copy(trainer.params), state: copy(trainer.state) };
-      } else if (epoch - best!.epoch >= stopping.patience) break;
-    }
-  }
-  if (stopping?.restoreBest && best) {
-    for (const [k, data] of best.params) trainer.params.get(k)!.data.set(data);
-    for (const [k, data] of best.state) trainer.state.get(k)!.data.set(data);
-    if (data.val) {
-      const restored = trainer.evaluate(data.val);
-      last = { ...last!, val_loss: restored.loss, val_accuracy: restored.accuracy };
-    }
-  }
-  return {
-    backend: "cpu",
-    adapter: "CPU reference (TypeScript)",
-    steps: step,
-    train_loss: last?.train_loss ?? NaN,
-    val_loss: last?.val_loss,
-    val_accuracy: last?.val_accuracy,
-    seconds: (performance.now() - started) / 1000,
-  };
+  return runTraining(program, new CpuBackend(new CpuTrainer(program, seed)), seed, options);
 }

@@ -61,17 +61,17 @@ const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string]> = {
 describe("diagnostic codes", () => {
   for (const [code, info] of Object.entries(DIAGNOSTIC_CODES) as [DiagnosticCode, (typeof DIAGNOSTIC_CODES)[DiagnosticCode]][]) {
     if ("atRunTime" in info) {
-      it(`${code}: ${info.title} (while training)`, () => {
+      it(`${code}: ${info.title} (while training)`, async () => {
         const bad = compile(info.bad).program!;
         let error: unknown;
         try {
-          trainCpu(bad);
+          await trainCpu(bad);
         } catch (e) {
           error = e;
         }
         expect(error).toBeInstanceOf(TrainingAborted);
         expect((error as Error).message).toBe(EXPECTED[code][1]);
-        expect(trainCpu(compile(info.good).program!).train_loss).toBeLessThan(2);
+        expect((await trainCpu(compile(info.good).program!)).train_loss).toBeLessThan(2);
       });
       continue;
     }

@@ -12,49 +12,49 @@ function program(file: string, edit: (text: string) => string = (t) => t, epochs
   return result.program!;
 }
 
-function curve(file: string, options: { epochs: number; seed?: number }, edit?: (text: string) => string): EpochReport[] {
+async function curve(file: string, options: { epochs: number; seed?: number }, edit?: (text: string) => string): Promise<EpochReport[]> {
   const epochs: EpochReport[] = [];
-  trainCpu(program(file, edit, options.epochs), { ...options, onEpoch: (e) => epochs.push(e) });
+  await trainCpu(program(file, edit, options.epochs), { ...options, onEpoch: (e) => epochs.push(e) });
   return epochs;
 }
 
 describe("CPU training", () => {
-  it("solves XOR", () => {
-    const epochs = curve("samples/xor.dl", { epochs: 300 });
+  it("solves XOR", async () => {
+    const epochs = await curve("samples/xor.dl", { epochs: 300 });
     expect(epochs[epochs.length - 1]!.train_accuracy).toBe(1);
     expect(epochs[epochs.length - 1]!.train_loss).toBeLessThan(0.01);
   });
 
-  it("fits the cubic to sin(x)", () => {
-    const epochs = curve("samples/polyfit.dl", { epochs: 500 });
+  it("fits the cubic to sin(x)", async () => {
+    const epochs = await curve("samples/polyfit.dl", { epochs: 500 });
     expect(epochs[epochs.length - 1]!.train_loss).toBeLessThan(epochs[0]!.train_loss / 10);
   });
 
-  it("separates the spirals", () => {
-    const epochs = curve("samples/spirals.dl", { epochs: 150 });
+  it("separates the spirals", async () => {
+    const epochs = await curve("samples/spirals.dl", { epochs: 150 });
     expect(epochs[epochs.length - 1]!.val_accuracy).toBeGreaterThanOrEqual(0.9);
   });
 
-  it("learns the digits with BatchNorm, dropout and warmup in six epochs", () => {
-    const epochs = curve("samples/digits_mlp.dl", { epochs: 6 });
+  it("learns the digits with BatchNorm, dropout and warmup in six epochs", async () => {
+    const epochs = await curve("samples/digits_mlp.dl", { epochs: 6 });
     expect(epochs[5]!.val_accuracy).toBeGreaterThanOrEqual(0.9);
   }, 180_000);
 
-  it("is reproducible from the seed, dropout masks included", () => {
-    const a = curve("samples/spirals.dl", { epochs: 3, seed: 5 }, (t) => t.replace("|> dense(3)", "|> dropout(0.3) |> dense(3)"));
-    const b = curve("samples/spirals.dl", { epochs: 3, seed: 5 }, (t) => t.replace("|> dense(3)", "|> dropout(0.3) |> dense(3)"));
-    const c = curve("samples/spirals.dl", { epochs: 3, seed: 6 }, (t) => t.replace("|> dense(3)", "|> dropout(0.3) |> dense(3)"));
+  it("is reproducible from the seed, dropout masks included", async () => {
+    const a = await curve("samples/spirals.dl", { epochs: 3, seed: 5 }, (t) => t.replace("|> dense(3)", "|> dropout(0.3) |> dense(3)"));
+    const b = await curve("samples/spirals.dl", { epochs: 3, seed: 5 }, (t) => t.replace("|> dense(3)", "|> dropout(0.3) |> dense(3)"));
+    const c = await curve("samples/spirals.dl", { epochs: 3, seed: 6 }, (t) => t.replace("|> dense(3)", "|> dropout(0.3) |> dense(3)"));
     expect(a).toEqual(b);
     expect(a.map((e) => e.train_loss)).not.toEqual(c.map((e) => e.train_loss));
   });
 
-  it("stops early when the monitored metric stops improving", () => {
-    const epochs = curve("samples/spirals.dl", { epochs: 200 }, (t) => t.replace("  seed 7\n", "  seed 7\n  early_stopping(monitor: train_loss, patience: 2, min_delta: 0.05)\n"));
+  it("stops early when the monitored metric stops improving", async () => {
+    const epochs = await curve("samples/spirals.dl", { epochs: 200 }, (t) => t.replace("  seed 7\n", "  seed 7\n  early_stopping(monitor: train_loss, patience: 2, min_delta: 0.05)\n"));
     expect(epochs.length).toBeLessThan(200);
   });
 
-  it("applies the schedule: warmup then cosine", () => {
-    const epochs = curve("samples/xor.dl", { epochs: 100 }, (t) => t.replace("  batch full\n", "  batch full\n  schedule = warmup(10 steps) then cosine()\n"));
+  it("applies the schedule: warmup then cosine", async () => {
+    const epochs = await curve("samples/xor.dl", { epochs: 100 }, (t) => t.replace("  batch full\n", "  batch full\n  schedule = warmup(10 steps) then cosine()\n"));
     expect(epochs[0]!.lr).toBeCloseTo(0, 10);
     expect(epochs[9]!.lr).toBeCloseTo(0.5 * 0.9, 10);
     expect(epochs[10]!.lr).toBeCloseTo(0.5, 10);

@@ -1,0 +1,330 @@
+// WGSL for every op of the graph IR, one kernel per node (fusion comes later). Pure text generation: no
+// device access here. Each kernel's output is checked against the CPU reference (runtime/cpu/kernels.ts).
+import type { ProgramNode } from "../../runtime/program.js";
+import { broadcastIndex, countExpr, dimExpr, f32, GLOBALS_WGSL, HASH_WGSL, type Dim } from "./common.js";
+
+export type Dispatch =
+  | { kind: "elements"; shape: Dim[] }
+  | { kind: "rows"; shape: Dim[] }
+  | { kind: "single" }
+  | { kind: "tiles"; rows: Dim; cols: Dim };
+
+export interface KernelSource {
+  label: string;
+  code: string;
+  /** Buffers bound at 1, 2, …: node ids (or named extra buffers), with their access. */
+  bindings: { node: number | string; write: boolean }[];
+  dispatch: Dispatch;
+}
+
+const WORKGROUP = 64;
+const REDUCE = 256;
+export const TILE = 16;
+
+function decls(bindings: KernelSource["bindings"], names: string[]): string {
+  return bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.write ? "read_write" : "read"}> ${names[k]}: array<f32>;`).join("\n");
+}
+
+function elementwise(node: ProgramNode, inputs: number[], body: string, extra = ""): KernelSource {
+  const names = [...inputs.map((_, k) => `in${k}`), "out"];
+  const bindings = [...inputs.map((id) => ({ node: id, write: false })), { node: node.id, write: true }];
+  return {
+    label: `${node.op} #${node.id}`,
+    bindings,
+    dispatch: { kind: "elements", shape: node.shape },
+    code: `${GLOBALS_WGSL}${extra}${decls(bindings, names)}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * ${WORKGROUP}u;
+  if (i >= ${countExpr(node.shape)}) { return; }
+  ${body}
+}
+`,
+  };
+}
+
+/** x^p for a constant p: repeated products for small integers (WGSL's pow is undefined for x < 0). */
+function powerExpr(x: string, p: number): string {
+  if (Number.isInteger(p) && Math.abs(p) <= 8) {
+    if (p === 0) return "1.0";
+    const product = Array.from({ length: Math.abs(p) }, () => x).join(" * ");
+    return p > 0 ? `(${product})` : `(1.0 / (${product}))`;
+  }
+  return `pow(${x}, ${f32(p)})`;
+}
+
+function shapeOf(nodes: ProgramNode[], id: number): Dim[] {
+  return nodes[id]!.shape;
+}
+
+/** Reduction of everything into out[0] by one workgroup: `term(i)` is summed over `count` elements. */
+function reduceAll(node: ProgramNode, inputs: number[], count: string, term: string, finish: string): KernelSource {
+  const names = [...inputs.map((_, k) => `in${k}`), "out"];
+  const bindings = [...inputs.map((id) => ({ node: id, write: false })), { node: node.id, write: true }];
+  return {
+    label: `${node.op} #${node.id}`,
+    bindings,
+    dispatch: { kind: "single" },
+    code: `${GLOBALS_WGSL}${decls(bindings, names)}
+var<workgroup> partial: array<f32, ${REDUCE}>;
+@compute @workgroup_size(${REDUCE})
+fn main(@builtin(local_invocation_index) lid: u32) {
+  var acc = 0.0;
+  let count = ${count};
+  for (var i = lid; i < count; i = i + ${REDUCE}u) {
+    acc = acc + ${term};
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = ${REDUCE / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out[0] = ${finish}; }
+}
+`,
+  };
+}
+
+/** Sums a broadcast tensor back to a smaller shape (bias gradients): each thread owns one output element. */
+function sumTo(node: ProgramNode, input: number, from: Dim[], scale: string): KernelSource {
+  const to = node.shape;
+  const bindings = [{ node: input, write: false }, { node: node.id, write: true }];
+  const toCount = countExpr(to);
+  const fromCount = countExpr(from);
+  // Kept axes trailing and contiguous (e.g. [N, F] → [F] or [1, F]): stride over the leading ones.
+  const kept = to.filter((d) => d !== 1);
+  const trailing = kept.length === 0 || (from.length >= kept.length && kept.every((d, k) => d === from[from.length - kept.length + k]));
+  const loop = trailing
+    ? `for (var k = j; k < ${fromCount}; k = k + ${toCount}) { acc = acc + in0[k]; }`
+    : `for (var k = 0u; k < ${fromCount}; k = k + 1u) { if (${broadcastIndex(from, to, "k")} == j) { acc = acc + in0[k]; } }`;
+  return {
+    label: `${node.op} #${node.id}`,
+    bindings,
+    dispatch: { kind: "elements", shape: to },
+    code: `${GLOBALS_WGSL}${decls(bindings, ["in0", "out"])}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let j = gid.x;
+  if (j >= ${toCount}) { return; }
+  var acc = 0.0;
+  ${loop}
+  out[j] = acc${scale};
+}
+`,
+  };
+}
+
+function matmul(node: ProgramNode, nodes: ProgramNode[]): KernelSource {
+  const [a, b] = node.inputs as [number, number];
+  const ta = Boolean(node.attrs["transA"]);
+  const tb = Boolean(node.attrs["transB"]);
+  const sa = shapeOf(nodes, a);
+  const n = dimExpr(node.shape[0]!);
+  const m = dimExpr(node.shape[1]!);
+  const k = dimExpr(ta ? sa[0]! : sa[1]!);
+  // Element (row, col) of op(A) and op(B), reading the stored layout directly (no transposed copies).
+  const aAt = ta ? `a[(col) * ${n} + (row)]` : `a[(row) * ${k} + (col)]`;
+  const bAt = tb ? `b[(col) * ${k} + (row)]` : `b[(row) * ${m} + (col)]`;
+  const bindings = [{ node: a, write: false }, { node: b, write: false }, { node: node.id, write: true }];
+  return {
+    label: `matmul #${node.id}`,
+    bindings,
+    dispatch: { kind: "tiles", rows: node.shape[0]!, cols: node.shape[1]! },
+    code: `${GLOBALS_WGSL}${decls(bindings, ["a", "b", "c"])}
+var<workgroup> tileA: array<array<f32, ${TILE}>, ${TILE}>;
+var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;
+fn loadA(row: u32, col: u32) -> f32 {
+  if (row >= ${n} || col >= ${k}) { return 0.0; }
+  return ${aAt};
+}
+fn loadB(row: u32, col: u32) -> f32 {
+  if (row >= ${k} || col >= ${m}) { return 0.0; }
+  return ${bAt};
+}
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let row = wg.y * ${TILE}u + lid.y;
+  let col = wg.x * ${TILE}u + lid.x;
+  var acc = 0.0;
+  let tiles = (${k} + ${TILE - 1}u) / ${TILE}u;
+  for (var t = 0u; t < tiles; t = t + 1u) {
+    tileA[lid.y][lid.x] = loadA(row, t * ${TILE}u + lid.x);
+    tileB[lid.y][lid.x] = loadB(t * ${TILE}u + lid.y, col);
+    workgroupBarrier();
+    for (var p = 0u; p < ${TILE}u; p = p + 1u) {
+      acc = acc + tileA[lid.y][p] * tileB[p][lid.x];
+    }
+    workgroupBarrier();
+  }
+  if (row < ${n} && col < ${m}) { c[row * ${m} + col] = acc; }
+}
+`,
+  };
+}
+
+/** Row-wise kernels over the last axis (softmax and its gradient): one thread per row. */
+function rows(node: ProgramNode, inputs: number[], body: string): KernelSource {
+  const names = [...inputs.map((_, k) => `in${k}`), "out"];
+  const bindings = [...inputs.map((id) => ({ node: id, write: false })), { node: node.id, write: true }];
+  const cols = node.shape[node.shape.length - 1] as number;
+  return {
+    label: `${node.op} #${node.id}`,
+    bindings,
+    dispatch: { kind: "rows", shape: node.shape.slice(0, -1) },
+    code: `${GLOBALS_WGSL}${decls(bindings, names)}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let r = gid.x;
+  if (r >= ${countExpr(node.shape.slice(0, -1))}) { return; }
+  let base = r * ${cols}u;
+  let cols = ${cols}u;
+  ${body}
+}
+`,
+  };
+}
+
+const SOFTMAX_ROW = `var mx = in0[base];
+  for (var c = 1u; c < cols; c = c + 1u) { mx = max(mx, in0[base + c]); }
+  var sum = 0.0;
+  for (var c = 0u; c < cols; c = c + 1u) { sum = sum + exp(in0[base + c] - mx); }`;
+
+/** The kernel for one node; `training` chooses dropout's behaviour. Returns undefined for aliases. */
+export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: boolean): KernelSource | undefined {
+  const [x, y, z] = node.inputs;
+  const a = node.attrs;
+  switch (node.op) {
+    case "input":
+    case "param":
+    case "state":
+    case "select_mode":
+      return undefined;
+    case "constant":
+      return elementwise(node, [], `out[i] = ${f32(a["value"] as number)};`);
+    case "add":
+    case "sub":
+    case "mul":
+    case "div": {
+      const op = { add: "+", sub: "-", mul: "*", div: "/" }[node.op];
+      return elementwise(node, [x!, y!], `out[i] = in0[${broadcastIndex(node.shape, shapeOf(nodes, x!))}] ${op} in1[${broadcastIndex(node.shape, shapeOf(nodes, y!))}];`);
+    }
+    case "scale":
+      return elementwise(node, [x!], `out[i] = in0[i] * ${f32(a["c"] as number)};`);
+    case "pow":
+      return elementwise(node, [x!], `let v = in0[i];\n  out[i] = ${powerExpr("v", a["p"] as number)};`);
+    case "rsqrt":
+      return elementwise(node, [x!], `out[i] = inverseSqrt(in0[i] + ${f32(a["eps"] as number)});`);
+    case "relu":
+      return elementwise(node, [x!], "out[i] = max(in0[i], 0.0);");
+    case "relu_grad":
+      return elementwise(node, [x!, y!], "out[i] = select(0.0, in1[i], in0[i] > 0.0);");
+    case "leaky_relu":
+      return elementwise(node, [x!], `out[i] = select(${f32(a["alpha"] as number)} * in0[i], in0[i], in0[i] > 0.0);`);
+    case "leaky_relu_grad":
+      return elementwise(node, [x!, y!], `out[i] = select(${f32(a["alpha"] as number)} * in1[i], in1[i], in0[i] > 0.0);`);
+    case "tanh":
+      // tanh through exp(-2|x|): exact to rounding and never overflows.
+      return elementwise(node, [x!], "let v = in0[i];\n  let e = exp(-2.0 * abs(v));\n  out[i] = sign(v) * (1.0 - e) / (1.0 + e);");
+    case "tanh_grad":
+      return elementwise(node, [x!, y!], "out[i] = in1[i] * (1.0 - in0[i] * in0[i]);");
+    case "sigmoid":
+      return elementwise(node, [x!], "out[i] = 1.0 / (1.0 + exp(-in0[i]));");
+    case "sigmoid_grad":
+      return elementwise(node, [x!, y!], "out[i] = in1[i] * in0[i] * (1.0 - in0[i]);");
+    case "dropout": {
+      if (!training) return elementwise(node, [x!], "out[i] = in0[i];");
+      const p = a["p"] as number;
+      const threshold = Math.floor(p * 16777216);
+      return elementwise(node, [x!], `let h = hash4(globals.seed, ${a["stream"]}u, globals.step, i);\n  out[i] = select(in0[i] * ${f32(1 / (1 - p))}, 0.0, (h >> 8u) < ${threshold}u);`, HASH_WGSL);
+    }
+    case "broadcast_to":
+      return elementwise(node, [x!], `out[i] = in0[${broadcastIndex(node.shape, shapeOf(nodes, x!))}];`);
+    case "mean_batch_grad": {
+      const rest = countExpr(node.shape.slice(1));
+      return elementwise(node, [x!], `out[i] = in0[i % ${rest}] / f32(globals.batch);`);
+    }
+    case "mean_all_grad":
+      return elementwise(node, [x!], `out[i] = in0[0] / f32(${countExpr(node.shape)});`);
+    case "sum_to":
+      return sumTo(node, x!, shapeOf(nodes, x!), "");
+    case "mean_batch":
+      return sumTo(node, x!, shapeOf(nodes, x!), " / f32(globals.batch)");
+    case "sum_all":
+      return reduceAll(node, [x!], countExpr(shapeOf(nodes, x!)), "in0[i]", "partial[0]");
+    case "mean_all": {
+      const count = countExpr(shapeOf(nodes, x!));
+      return reduceAll(node, [x!], count, "in0[i]", `partial[0] / f32(${count})`);
+    }
+    case "matmul":
+      return matmul(node, nodes);
+    case "softmax":
+      return rows(node, [x!], `${SOFTMAX_ROW}\n  for (var c = 0u; c < cols; c = c + 1u) { out[base + c] = exp(in0[base + c] - mx) / sum; }`);
+    case "softmax_grad":
+      return rows(node, [x!, y!], "var dot = 0.0;\n  for (var c = 0u; c < cols; c = c + 1u) { dot = dot + in0[base + c] * in1[base + c]; }\n  for (var c = 0u; c < cols; c = c + 1u) { out[base + c] = in0[base + c] * (in1[base + c] - dot); }");
+    case "softmax_cross_entropy": {
+      const cols = shapeOf(nodes, x!)[1] as number;
+      const eps = a["smoothing"] as number;
+      const rowsExpr = dimExpr(shapeOf(nodes, x!)[0]!);
+      const term = `rowLoss(i)`;
+      const source = reduceAll(node, [x!, y!], rowsExpr, term, a["reduction"] === "sum" ? "partial[0]" : `partial[0] / f32(${rowsExpr})`);
+      source.code = source.code.replace(
+        "var<workgroup> partial",
+        `fn rowLoss(r: u32) -> f32 {
+  let base = r * ${cols}u;
+  let cols = ${cols}u;
+  ${SOFTMAX_ROW.replace(/in0/g, "in0")}
+  let logSum = log(sum) + mx;
+  let label = u32(in1[r]);
+  var loss = 0.0;
+  for (var c = 0u; c < cols; c = c + 1u) {
+    let target = select(0.0, ${f32(1 - eps)}, c == label) + ${f32(eps / cols)};
+    loss = loss - target * (in0[base + c] - logSum);
+  }
+  return loss;
+}
+var<workgroup> partial`,
+      );
+      return source;
+    }
+    case "softmax_cross_entropy_grad": {
+      const cols = node.shape[1] as number;
+      const eps = a["smoothing"] as number;
+      const scale = a["reduction"] === "sum" ? "in2[0]" : "in2[0] / f32(globals.batch)";
+      return elementwise(
+        node,
+        [x!, y!, z!],
+        `let r = i / ${cols}u;
+  let c0 = i % ${cols}u;
+  let base = r * ${cols}u;
+  let cols = ${cols}u;
+  ${SOFTMAX_ROW}
+  let target = select(0.0, ${f32(1 - eps)}, c0 == u32(in1[r])) + ${f32(eps / cols)};
+  out[i] = ${scale} * (exp(in0[i] - mx) / sum - target);`,
+      );
+    }
+    case "batchnorm_running_update": {
+      const [mean, variance, runningMean, runningVar] = node.inputs as [number, number, number, number];
+      const m = a["momentum"] as number;
+      const bindings = [{ node: mean, write: false }, { node: variance, write: false }, { node: runningMean, write: true }, { node: runningVar, write: true }];
+      const count = countExpr(shapeOf(nodes, mean));
+      return {
+        label: `batchnorm_running_update #${node.id}`,
+        bindings,
+        dispatch: { kind: "elements", shape: shapeOf(nodes, mean) },
+        code: `${GLOBALS_WGSL}${decls(bindings, ["mean", "variance", "runningMean", "runningVar"])}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let j = gid.x;
+  if (j >= ${count}) { return; }
+  let n = f32(globals.batch);
+  runningMean[j] = ${f32(1 - m)} * runningMean[j] + ${f32(m)} * mean[j];
+  runningVar[j] = ${f32(1 - m)} * runningVar[j] + ${f32(m)} * variance[j] * n / max(1.0, n - 1.0);
+}
+`,
+      };
+    }
+    default:
+      throw new Error(`no WGSL emitter for op \`${node.op}\``);
+  }
+}
