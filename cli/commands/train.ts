@@ -3,6 +3,9 @@ import { compileProgram } from "../../compiler/compile.js";
 import { renderDiagnostic, renderSummary } from "../../compiler/diagnostics/render.js";
 import { DataError } from "../../runtime/data/sources.js";
 import { TrainingAborted, trainCpu, type EpochReport } from "../../runtime/cpu/train.js";
+import { NoAdapterError } from "../../runtime/webgpu/device.js";
+import { trainWebGpu } from "../../runtime/webgpu/train.js";
+import { UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
 import { readSource, UsageError, type CliIO } from "../io.js";
 import type { ParsedArgs } from "../options.js";
 import { ProgressBar } from "../progress.js";
@@ -24,9 +27,6 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
   const [file] = args.positional;
   if (args.positional.length > 1) throw new UsageError("`dslc train` trains one file at a time");
   const backend = args.flags.get("backend") ?? "cpu";
-  if (backend === "webgpu") {
-    throw new UsageError("the WebGPU backend is not built yet (issue 3 is in progress); use `--backend cpu`, the reference backend");
-  }
   const json = args.flags.has("json");
   const epochs = integerFlag(args, "epochs", 1);
   const seed = integerFlag(args, "seed", 0);
@@ -48,9 +48,11 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     }
   };
   try {
-    const done = await trainCpu(compiled.program, { epochs, seed, onEpoch, onStep: (s, total) => progress.update(s, total, `step ${s}/${total}`) });
+    const options = { epochs, seed, onEpoch, onStep: (s: number, total: number) => progress.update(s, total, `step ${s}/${total}`) };
+    const adapter = args.flags.get("adapter");
+    const done = backend === "webgpu" ? await trainWebGpu(compiled.program, options, { adapter: typeof adapter === "string" ? adapter : undefined }) : { ...(await trainCpu(compiled.program, options)), dispatches_per_step: null, peak_buffer_bytes: null };
     progress.clear();
-    const report = { event: "done", ...done, dispatches_per_step: null, peak_buffer_bytes: null };
+    const report = { event: "done", ...done };
     if (json) io.stdout(JSON.stringify(report) + "\n");
     else io.stdout(`done: ${done.steps} steps in ${done.seconds.toFixed(1)} s on the ${done.adapter}; train_loss ${fmt(done.train_loss)}${done.val_accuracy !== undefined ? `, val_accuracy ${fmt(done.val_accuracy * 100, 2)}%` : ""}\n`);
     return 0;
@@ -59,6 +61,14 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     if (error instanceof TrainingAborted) {
       io.stderr(`error[E0701]: training stopped: ${error.message}\n  = help: ${error.help}\n`);
       if (json) io.stdout(JSON.stringify({ event: "aborted", epoch: error.epoch, reason: error.message }) + "\n");
+      return 1;
+    }
+    if (error instanceof NoAdapterError) {
+      io.stderr(`error[E0702]: ${error.message}\n  = help: ${error.help}\n`);
+      return 1;
+    }
+    if (error instanceof UnsupportedOnWebGpu) {
+      io.stderr(`error[E0601]: ${error.message}\n  = help: train with \`--backend cpu\`, which supports it\n`);
       return 1;
     }
     if (error instanceof DataError) {

@@ -278,8 +278,8 @@ export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: bo
   let label = u32(in1[r]);
   var loss = 0.0;
   for (var c = 0u; c < cols; c = c + 1u) {
-    let target = select(0.0, ${f32(1 - eps)}, c == label) + ${f32(eps / cols)};
-    loss = loss - target * (in0[base + c] - logSum);
+    let tgt = select(0.0, ${f32(1 - eps)}, c == label) + ${f32(eps / cols)};
+    loss = loss - tgt * (in0[base + c] - logSum);
   }
   return loss;
 }
@@ -299,8 +299,8 @@ var<workgroup> partial`,
   let base = r * ${cols}u;
   let cols = ${cols}u;
   ${SOFTMAX_ROW}
-  let target = select(0.0, ${f32(1 - eps)}, c0 == u32(in1[r])) + ${f32(eps / cols)};
-  out[i] = ${scale} * (exp(in0[i] - mx) / sum - target);`,
+  let tgt = select(0.0, ${f32(1 - eps)}, c0 == u32(in1[r])) + ${f32(eps / cols)};
+  out[i] = ${scale} * (exp(in0[i] - mx) / sum - tgt);`,
       );
     }
     case "batchnorm_running_update": {

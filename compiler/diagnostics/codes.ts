@@ -285,6 +285,14 @@ export const DIAGNOSTIC_CODES = {
     good: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n"),
     atRunTime: true,
   },
+  E0702: {
+    severity: "error",
+    title: "no WebGPU adapter",
+    explanation: "`dslc train --backend webgpu` found no WebGPU adapter: no GPU driver with Vulkan (or Metal/D3D12) support, or on Linux no Mesa lavapipe. Install one, set XDG_RUNTIME_DIR to a writable folder, or train with `--backend cpu`.",
+    bad: SPIRAL(BASIC),
+    good: SPIRAL(BASIC),
+    atRunTime: true,
+  },
   W0001: {
     severity: "warning",
     title: "unused value",

@@ -6,6 +6,8 @@ import { DIAGNOSTIC_CODES, type DiagnosticCode } from "../../compiler/diagnostic
 import { compileProgram } from "../../compiler/compile.js";
 import { trainCpu, TrainingAborted } from "../../runtime/cpu/train.js";
 import { memoryProbe } from "../helpers/parse.js";
+import { NoAdapterError } from "../../runtime/webgpu/device.js";
+import { trainWebGpu } from "../../runtime/webgpu/train.js";
 
 /** Check and lower, as `dslc train` does before running: every compile-time diagnostic. */
 function compile(text: string, files: Record<string, string> = {}) {
@@ -50,6 +52,7 @@ const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string]> = {
   E0502: ['"class"', "`points.csv` has no column named `class`"],
   E0601: ["maxout(k: 2)", "`maxout` is not supported by the training backends yet"],
   E0701: ["", "the training loss (1.165e+5) exceeds 3× its initial value (1.245) after epoch 2"],
+  E0702: ["", "no WebGPU adapter matching `no-such-adapter` was found"],
   W0001: ["h", "`h` is computed but never used"],
   W0101: ["1", "batchnorm in training mode with batch size 1 normalizes every feature to β"],
   W0102: ["warmup(1000 steps)", "the warmup lasts 1000 steps, but the whole run is 40 steps"],
@@ -60,6 +63,12 @@ const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string]> = {
 
 describe("diagnostic codes", () => {
   for (const [code, info] of Object.entries(DIAGNOSTIC_CODES) as [DiagnosticCode, (typeof DIAGNOSTIC_CODES)[DiagnosticCode]][]) {
+    if (code === "E0702") {
+      it(`${code}: ${info.title} (when training starts)`, async () => {
+        await expect(trainWebGpu(compile(info.bad).program!, {}, { adapter: "no-such-adapter" })).rejects.toThrow(new NoAdapterError(EXPECTED[code][1]));
+      });
+      continue;
+    }
     if ("atRunTime" in info) {
       it(`${code}: ${info.title} (while training)`, async () => {
         const bad = compile(info.bad).program!;

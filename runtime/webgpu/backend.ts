@@ -1,0 +1,209 @@
+// The WebGPU backend for the shared training loop. Buffers, pipelines and bind groups are created once; each
+// step writes only the batch, the labels and the per-step globals (batch size, step, seed, learning rate),
+// then encodes every dispatch of the step in one compute pass and submits it. Loss and accuracy accumulate on
+// the device and are read back once per epoch.
+import type { KernelPlan, ModePlan } from "../../codegen/wgsl/plan.js";
+import type { Dispatch, KernelSource } from "../../codegen/wgsl/kernels.js";
+import { TILE } from "../../codegen/wgsl/kernels.js";
+import { optimizerStateNames } from "../../codegen/wgsl/optimizer.js";
+import type { Dataset } from "../data/sources.js";
+import { initialize } from "../init.js";
+import type { TrainingBackend } from "../loop.js";
+import type { Program } from "../program.js";
+import type { GpuContext } from "./device.js";
+
+const WORKGROUP = 64;
+const MAX_GROUPS = 65535;
+
+interface Compiled {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  dispatch: Dispatch;
+}
+
+function bytes(count: number): number {
+  // Zero-size bindings are invalid; keep every buffer at least one 16-byte row.
+  return Math.max(16, Math.ceil((count * 4) / 16) * 16);
+}
+
+export class WebGpuBackend implements TrainingBackend {
+  readonly name = "webgpu";
+  readonly adapter: string;
+  private readonly device: GPUDevice;
+  private readonly buffers = new Map<number | string, GPUBuffer>();
+  private readonly globals: GPUBuffer;
+  private readonly train: Compiled[];
+  private readonly evaluation: Compiled[];
+  private readonly maxBatch: number;
+  /** Peak bytes of all device buffers, for the report. */
+  readonly bufferBytes: number;
+  readonly dispatchesPerStep: number;
+
+  /** Validation errors Dawn reported; a bug in the generated code, so reads fail loudly when there are any. */
+  private readonly errors: string[] = [];
+
+  constructor(
+    private readonly gpu: GpuContext,
+    private readonly program: Program,
+    plan: KernelPlan,
+    private readonly seed: number,
+    maxBatch: number,
+  ) {
+    this.device = gpu.device;
+    this.adapter = gpu.adapterName;
+    this.device.addEventListener("uncapturederror", (event) => this.errors.push((event as GPUUncapturedErrorEvent).error.message));
+    this.maxBatch = Math.max(maxBatch, 512);
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    let total = 0;
+    const make = (key: number | string, count: number) => {
+      const size = bytes(count);
+      total += size;
+      this.buffers.set(key, this.device.createBuffer({ size, usage, label: String(key) }));
+    };
+    for (const node of program.nodes) {
+      if (node.op === "select_mode") continue;
+      make(node.id, node.shape.reduce<number>((p, d) => p * (d === "N" ? this.maxBatch : d), 1));
+    }
+    for (const p of program.params) for (const state of optimizerStateNames(program.optimizer)) make(`${p.node}:${state}`, p.shape.reduce((a, d) => a * d, 1));
+    make("metrics", 2);
+    this.bufferBytes = total;
+    this.globals = this.device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.train = this.compile(plan.train);
+    this.evaluation = this.compile(plan.eval);
+    this.dispatchesPerStep = this.train.length;
+    program.params.forEach((p, index) => {
+      const data = new Float32Array(p.shape.reduce((a, d) => a * d, 1));
+      initialize(data, p.init, p.fanIn, p.fanOut, seed, index);
+      this.device.queue.writeBuffer(this.buffers.get(p.node)!, 0, data);
+    });
+    for (const s of program.state) this.device.queue.writeBuffer(this.buffers.get(s.node)!, 0, new Float32Array(s.shape.reduce((a, d) => a * d, 1)).fill(s.fill));
+  }
+
+  private compile(mode: ModePlan): Compiled[] {
+    return mode.kernels.map((kernel: KernelSource) => {
+      const module = this.device.createShaderModule({ code: kernel.code, label: kernel.label });
+      // Explicit layouts: "auto" would drop bindings a kernel does not use (e.g. the globals).
+      const layout = this.device.createBindGroupLayout({
+        label: kernel.label,
+        entries: [
+          { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } },
+          ...kernel.bindings.map((b, k): GPUBindGroupLayoutEntry => ({ binding: k + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.write ? "storage" : "read-only-storage" } })),
+        ],
+      });
+      const pipeline = this.device.createComputePipeline({ layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: "main" }, label: kernel.label });
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.globals } }];
+      kernel.bindings.forEach((b, k) => {
+        const key = typeof b.node === "number" ? (mode.aliases.get(b.node) ?? b.node) : b.node;
+        entries.push({ binding: k + 1, resource: { buffer: this.buffers.get(key)! } });
+      });
+      return { pipeline, bindGroup: this.device.createBindGroup({ layout, entries }), dispatch: kernel.dispatch };
+    });
+  }
+
+  private workgroups(dispatch: Dispatch, batch: number): [number, number] {
+    const count = (shape: (number | string)[]) => shape.reduce<number>((p, d) => p * (d === "N" ? batch : (d as number)), 1);
+    switch (dispatch.kind) {
+      case "single":
+        return [1, 1];
+      case "tiles": {
+        const rows = dispatch.rows === "N" ? batch : (dispatch.rows as number);
+        const cols = dispatch.cols === "N" ? batch : (dispatch.cols as number);
+        return [Math.ceil(cols / TILE), Math.ceil(rows / TILE)];
+      }
+      default: {
+        const groups = Math.ceil(count(dispatch.shape) / WORKGROUP);
+        return groups <= MAX_GROUPS ? [Math.max(1, groups), 1] : [MAX_GROUPS, Math.ceil(groups / MAX_GROUPS)];
+      }
+    }
+  }
+
+  private writeBatch(batch: Dataset, step: number, lr: number): void {
+    if (batch.count > this.maxBatch) throw new Error(`internal: batch ${batch.count} exceeds the buffers' ${this.maxBatch}`);
+    const q = this.device.queue;
+    q.writeBuffer(this.buffers.get(this.program.input)!, 0, batch.x as Float32Array<ArrayBuffer>);
+    q.writeBuffer(this.buffers.get(this.program.labels)!, 0, batch.y as Float32Array<ArrayBuffer>);
+    const globals = new ArrayBuffer(32);
+    const u32 = new Uint32Array(globals);
+    const f = new Float32Array(globals);
+    u32[0] = batch.count;
+    u32[1] = step;
+    u32[2] = this.seed >>> 0;
+    f[3] = lr;
+    f[4] = step + 1;
+    q.writeBuffer(this.globals, 0, globals);
+  }
+
+  private run(kernels: Compiled[], batch: number): void {
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (const k of kernels) {
+      pass.setPipeline(k.pipeline);
+      pass.setBindGroup(0, k.bindGroup);
+      const [x, y] = this.workgroups(k.dispatch, batch);
+      pass.dispatchWorkgroups(x, y);
+    }
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  step(batch: Dataset, step: number, lr: number): undefined {
+    this.writeBatch(batch, step, lr);
+    this.run(this.train, batch.count);
+    return undefined;
+  }
+
+  private async read(key: number | string, count: number): Promise<Float32Array> {
+    const staging = this.device.createBuffer({ size: bytes(count), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(this.buffers.get(key)!, 0, staging, 0, bytes(count));
+    this.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    if (this.errors.length) throw new Error(`WebGPU reported: ${this.errors[0]}`);
+    const data = new Float32Array(staging.getMappedRange().slice(0, count * 4));
+    staging.unmap();
+    staging.destroy();
+    return data;
+  }
+
+  private async takeMetrics(): Promise<{ lossSum: number; correct: number }> {
+    const [lossSum, correct] = await this.read("metrics", 2);
+    this.device.queue.writeBuffer(this.buffers.get("metrics")!, 0, new Float32Array(4));
+    return { lossSum: lossSum!, correct: correct! };
+  }
+
+  takeEpochSums(): Promise<{ lossSum: number; correct: number }> {
+    return this.takeMetrics();
+  }
+
+  async evaluate(data: Dataset): Promise<{ loss: number; accuracy?: number }> {
+    for (let start = 0; start < data.count; start += 512) {
+      const count = Math.min(512, data.count - start);
+      const batch: Dataset = { x: data.x.subarray(start * data.features, (start + count) * data.features), y: data.y.subarray(start * data.targets, (start + count) * data.targets), count, features: data.features, targets: data.targets };
+      this.writeBatch(batch, 0, 0);
+      this.run(this.evaluation, count);
+    }
+    const { lossSum, correct } = await this.takeMetrics();
+    return { loss: lossSum / data.count, accuracy: this.program.task === "classification" ? correct / data.count : undefined };
+  }
+
+  async saveWeights(): Promise<unknown> {
+    const saved = new Map<number, Float32Array>();
+    for (const p of this.program.params) saved.set(p.node, await this.read(p.node, p.shape.reduce((a, d) => a * d, 1)));
+    for (const s of this.program.state) saved.set(s.node, await this.read(s.node, s.shape.reduce((a, d) => a * d, 1)));
+    return saved;
+  }
+
+  restoreWeights(saved: unknown): void {
+    for (const [node, data] of saved as Map<number, Float32Array<ArrayBuffer>>) this.device.queue.writeBuffer(this.buffers.get(node)!, 0, data);
+  }
+
+  /** Reads a node's current value (tests compare it with the CPU reference). */
+  readNode(node: number, count: number): Promise<Float32Array> {
+    return this.read(node, count);
+  }
+
+  destroy(): void {
+    for (const b of this.buffers.values()) b.destroy();
+    this.gpu.destroy();
+  }
+}

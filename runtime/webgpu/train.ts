@@ -1,0 +1,27 @@
+// Training on WebGPU: acquire the device, generate the kernels, run the shared loop, release the device.
+import { planKernels } from "../../codegen/wgsl/plan.js";
+import { runTraining, type DoneReport, type TrainOptions } from "../loop.js";
+import type { Program } from "../program.js";
+import { prepareData } from "../data/pipeline.js";
+import { acquireDevice } from "./device.js";
+import { WebGpuBackend } from "./backend.js";
+
+export interface WebGpuDoneReport extends DoneReport {
+  dispatches_per_step: number;
+  peak_buffer_bytes: number;
+}
+
+export async function trainWebGpu(program: Program, options: TrainOptions = {}, device: { adapter?: string } = {}): Promise<WebGpuDoneReport> {
+  const seed = options.seed ?? program.loop.seed;
+  const plan = planKernels(program);
+  const gpu = await acquireDevice(device);
+  const trainCount = prepareData(program.data, seed).train.count;
+  const batch = program.loop.batch === "full" ? trainCount : program.loop.batch;
+  const backend = new WebGpuBackend(gpu, program, plan, seed, batch);
+  try {
+    const done = await runTraining(program, backend, seed, options);
+    return { ...done, dispatches_per_step: backend.dispatchesPerStep, peak_buffer_bytes: backend.bufferBytes };
+  } finally {
+    backend.destroy();
+  }
+}
