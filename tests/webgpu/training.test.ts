@@ -1,0 +1,58 @@
+// Training on WebGPU against the CPU reference: with the same seed, the per-epoch loss curves agree to
+// 1e-4 relative (identical dropout masks, same initialization and shuffling; f32 rounding differs), and
+// the digits MLP reaches ≥ 95% validation accuracy on the device.
+import * as fs from "node:fs";
+import { describe, expect, it } from "vitest";
+import { compileProgram } from "../../compiler/compile.js";
+import { trainCpu, type EpochReport } from "../../runtime/cpu/train.js";
+import { trainWebGpu } from "../../runtime/webgpu/train.js";
+
+function program(file: string, epochs: number) {
+  const result = compileProgram(fs.readFileSync(file, "utf8"), file, undefined, { epochs });
+  expect(result.diagnostics).toEqual([]);
+  return result.program!;
+}
+
+async function curves(file: string, epochs: number): Promise<{ cpu: EpochReport[]; gpu: EpochReport[] }> {
+  const cpu: EpochReport[] = [];
+  const gpu: EpochReport[] = [];
+  await trainCpu(program(file, epochs), { onEpoch: (e) => cpu.push(e) });
+  await trainWebGpu(program(file, epochs), { onEpoch: (e) => gpu.push(e) });
+  return { cpu, gpu };
+}
+
+function expectAgree(a: EpochReport[], b: EpochReport[]): void {
+  expect(b.length).toBe(a.length);
+  a.forEach((e, i) => {
+    expect(Math.abs(b[i]!.train_loss - e.train_loss) / Math.abs(e.train_loss), `train loss, epoch ${i + 1}`).toBeLessThan(1e-4);
+    if (e.val_loss !== undefined) expect(Math.abs(b[i]!.val_loss! - e.val_loss) / Math.abs(e.val_loss), `val loss, epoch ${i + 1}`).toBeLessThan(1e-4);
+    expect(b[i]!.lr).toBe(e.lr);
+  });
+}
+
+describe("WebGPU training agrees with the CPU reference", () => {
+  it("polyfit (parameters, powers, broadcasting, summed MSE)", async () => {
+    const { cpu, gpu } = await curves("samples/polyfit.dl", 5);
+    expectAgree(cpu, gpu);
+  }, 120_000);
+
+  it("xor (tanh, cross-entropy, SGD with momentum)", async () => {
+    const { cpu, gpu } = await curves("samples/xor.dl", 10);
+    expectAgree(cpu, gpu);
+  }, 120_000);
+
+  it("digits MLP (BatchNorm, dropout, label smoothing, L2, Adam, warmup + cosine)", async () => {
+    const { cpu, gpu } = await curves("samples/digits_mlp.dl", 2);
+    expectAgree(cpu, gpu);
+    expect(gpu[1]!.val_accuracy).toBe(cpu[1]!.val_accuracy);
+  }, 300_000);
+});
+
+describe("WebGPU training reaches the target", () => {
+  it("digits MLP: ≥ 95% validation accuracy", async () => {
+    const done = await trainWebGpu(program("samples/digits_mlp.dl", 30));
+    expect(done.val_accuracy).toBeGreaterThanOrEqual(0.95);
+    expect(done.backend).toBe("webgpu");
+    expect(done.dispatches_per_step).toBeGreaterThan(0);
+  }, 600_000);
+});
