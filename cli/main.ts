@@ -4,6 +4,7 @@ import { checkCommand } from "./commands/check.js";
 import { lspCommand } from "./commands/lsp.js";
 import { trainCommand } from "./commands/train.js";
 import { gradcheckCommand } from "./commands/gradcheck.js";
+import { compileCommand } from "./commands/compile.js";
 import { VERSION } from "./version.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { UsageError, type CliIO } from "./io.js";
@@ -24,6 +25,15 @@ interface Command {
 const COLOR: FlagSpec = { name: "color", values: ["auto", "always", "never"], doc: "Colored output (default: auto, when stdout is a terminal and NO_COLOR is unset)." };
 
 const COMMANDS: Command[] = [
+  {
+    name: "compile",
+    usage: "dslc FILE -o DIR   (or: dslc compile FILE -o DIR)",
+    summary: "Compile a .dl file to WGSL kernels, a manifest and a TypeScript trainer",
+    details: "Writes DIR/kernels/{train,eval}/*.wgsl (one kernel per op, in dispatch order), DIR/manifest.json (the\nprogram, buffers, kernels and dispatch order) and DIR/train.ts, which imports only `dslc/runtime`.\nRun the trainer with `npx tsx DIR/train.ts [--backend cpu] [--epochs N]` from a project where dslc is installed.",
+    flags: [{ name: "out", values: [], doc: "Output folder (also `-o`)." }, COLOR],
+    minFiles: 1,
+    run: compileCommand,
+  },
   {
     name: "check",
     usage: "dslc check FILE… [--format human|json] [--deny-warnings]",
@@ -135,15 +145,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       io.stdout(`dslc ${VERSION}\n`);
       return 0;
     }
+    // `dslc FILE -o DIR` is `dslc compile FILE -o DIR`; `-o` is `--out`.
+    if (args[0]!.endsWith(".dl")) args.unshift("compile");
+    for (let i = 0; i < args.length; i++) if (args[i] === "-o") args[i] = "--out";
     const command = COMMANDS.find((c) => c.name === args[0]);
     if (!command) {
       const hint = didYouMean(args[0]!, COMMANDS.map((c) => c.name));
-      const isFile = args[0]!.endsWith(".dl");
-      throw new UsageError(
-        isFile
-          ? `compiling to WGSL is not available yet; to check the file, run \`dslc check ${args[0]}\``
-          : `unknown command \`${args[0]}\`${hint ? `; ${hint}` : ""} (see \`dslc --help\`)`,
-      );
+      throw new UsageError(`unknown command \`${args[0]}\`${hint ? `; ${hint}` : ""} (see \`dslc --help\`)`);
     }
     const rest = args.slice(1);
     if (rest.includes("--help") || rest.includes("-h")) {

@@ -4,7 +4,7 @@ import { renderDiagnostic, renderSummary } from "../../compiler/diagnostics/rend
 import { DataError } from "../../runtime/data/sources.js";
 import { TrainingAborted, trainCpu, type EpochReport } from "../../runtime/cpu/train.js";
 import { NoAdapterError } from "../../runtime/webgpu/device.js";
-import { trainWebGpu } from "../../runtime/webgpu/train.js";
+import { trainWebGpu } from "../backends.js";
 import { UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
 import { readSource, UsageError, type CliIO } from "../io.js";
 import type { ParsedArgs } from "../options.js";

@@ -7,7 +7,7 @@ export type Dispatch =
   | { kind: "elements"; shape: Dim[] }
   | { kind: "rows"; shape: Dim[] }
   | { kind: "single" }
-  | { kind: "tiles"; rows: Dim; cols: Dim };
+  | { kind: "tiles"; rows: Dim; cols: Dim; tile: number };
 
 export interface KernelSource {
   label: string;
@@ -130,7 +130,7 @@ function matmul(node: ProgramNode, nodes: ProgramNode[]): KernelSource {
   return {
     label: `matmul #${node.id}`,
     bindings,
-    dispatch: { kind: "tiles", rows: node.shape[0]!, cols: node.shape[1]! },
+    dispatch: { kind: "tiles", rows: node.shape[0]!, cols: node.shape[1]!, tile: TILE },
     code: `${GLOBALS_WGSL}${decls(bindings, ["a", "b", "c"])}
 var<workgroup> tileA: array<array<f32, ${TILE}>, ${TILE}>;
 var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;

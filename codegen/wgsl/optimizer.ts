@@ -2,20 +2,11 @@
 // AdamW): the same formulas as runtime/cpu/optimizers.ts, with the step count and learning rate from the
 // per-step globals.
 import type { OptimizerSpec } from "../../runtime/cpu/optimizers.js";
+import { optimizerStateNames } from "../../runtime/webgpu/state.js";
 import { f32, GLOBALS_WGSL } from "./common.js";
 import type { KernelSource } from "./kernels.js";
 
-export function optimizerStateNames(spec: OptimizerSpec): string[] {
-  switch (spec.kind) {
-    case "sgd":
-      return ["momentum"];
-    case "adam":
-    case "adamw":
-      return ["m", "v", "vmax"];
-    default:
-      return [];
-  }
-}
+export { optimizerStateNames };
 
 export function supportsOptimizer(spec: OptimizerSpec): boolean {
   return spec.kind === "sgd" || spec.kind === "adam" || spec.kind === "adamw";

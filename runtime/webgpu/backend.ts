@@ -4,8 +4,7 @@
 // the device and are read back once per epoch.
 import type { KernelPlan, ModePlan } from "../../codegen/wgsl/plan.js";
 import type { Dispatch, KernelSource } from "../../codegen/wgsl/kernels.js";
-import { TILE } from "../../codegen/wgsl/kernels.js";
-import { optimizerStateNames } from "../../codegen/wgsl/optimizer.js";
+import { optimizerStateNames } from "./state.js";
 import type { Dataset } from "../data/sources.js";
 import { initialize } from "../init.js";
 import type { TrainingBackend } from "../loop.js";
@@ -108,7 +107,7 @@ export class WebGpuBackend implements TrainingBackend {
       case "tiles": {
         const rows = dispatch.rows === "N" ? batch : (dispatch.rows as number);
         const cols = dispatch.cols === "N" ? batch : (dispatch.cols as number);
-        return [Math.ceil(cols / TILE), Math.ceil(rows / TILE)];
+        return [Math.ceil(cols / dispatch.tile), Math.ceil(rows / dispatch.tile)];
       }
       default: {
         const groups = Math.ceil(count(dispatch.shape) / WORKGROUP);

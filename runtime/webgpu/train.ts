@@ -1,5 +1,5 @@
-// Training on WebGPU: acquire the device, generate the kernels, run the shared loop, release the device.
-import { planKernels } from "../../codegen/wgsl/plan.js";
+// Training on WebGPU from generated kernels: acquire the device, run the shared loop, release the device.
+import type { KernelPlan } from "../../codegen/wgsl/plan.js";
 import { runTraining, type DoneReport, type TrainOptions } from "../loop.js";
 import type { Program } from "../program.js";
 import { prepareData } from "../data/pipeline.js";
@@ -11,9 +11,8 @@ export interface WebGpuDoneReport extends DoneReport {
   peak_buffer_bytes: number;
 }
 
-export async function trainWebGpu(program: Program, options: TrainOptions = {}, device: { adapter?: string } = {}): Promise<WebGpuDoneReport> {
+export async function trainOnWebGpu(program: Program, plan: KernelPlan, options: TrainOptions = {}, device: { adapter?: string } = {}): Promise<WebGpuDoneReport> {
   const seed = options.seed ?? program.loop.seed;
-  const plan = planKernels(program);
   const gpu = await acquireDevice(device);
   const trainCount = prepareData(program.data, seed).train.count;
   const batch = program.loop.batch === "full" ? trainCount : program.loop.batch;

@@ -7,7 +7,7 @@ import { compileProgram } from "../../compiler/compile.js";
 import { trainCpu, TrainingAborted } from "../../runtime/cpu/train.js";
 import { memoryProbe } from "../helpers/parse.js";
 import { NoAdapterError } from "../../runtime/webgpu/device.js";
-import { trainWebGpu } from "../../runtime/webgpu/train.js";
+import { trainWebGpu } from "../../cli/backends.js";
 
 /** Check and lower, as `dslc train` does before running: every compile-time diagnostic. */
 function compile(text: string, files: Record<string, string> = {}) {

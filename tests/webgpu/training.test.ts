@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileProgram } from "../../compiler/compile.js";
 import { trainCpu, type EpochReport } from "../../runtime/cpu/train.js";
-import { trainWebGpu } from "../../runtime/webgpu/train.js";
+import { trainWebGpu } from "../../cli/backends.js";
 
 function program(file: string, epochs: number) {
   const result = compileProgram(fs.readFileSync(file, "utf8"), file, undefined, { epochs });

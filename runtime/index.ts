@@ -1,0 +1,56 @@
+// The runtime's public API, which emitted trainers import as "dslc/runtime": load a compiled model (its
+// manifest and WGSL kernels) and train it on WebGPU or on the CPU reference backend.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { KernelPlan } from "../codegen/wgsl/plan.js";
+import { trainCpu } from "./cpu/train.js";
+import type { DoneReport, EpochReport, TrainOptions } from "./loop.js";
+import type { Program } from "./program.js";
+import { trainOnWebGpu } from "./webgpu/train.js";
+
+export type { DoneReport, EpochReport, TrainOptions } from "./loop.js";
+export { TrainingAborted } from "./loop.js";
+export { NoAdapterError } from "./webgpu/device.js";
+
+/** What `dslc FILE -o DIR` writes to DIR/manifest.json; kernels refer to files under DIR/kernels/. */
+export interface Manifest {
+  dslc: string;
+  model: string;
+  program: Program;
+  modes: Record<"train" | "eval", { kernels: { label: string; file: string; bindings: KernelPlan["train"]["kernels"][number]["bindings"]; dispatch: KernelPlan["train"]["kernels"][number]["dispatch"] }[]; aliases: [number, number][] }>;
+  buffers: { node: number | string; name?: string; shape: (number | "N")[] }[];
+}
+
+export interface CompiledModel {
+  manifest: Manifest;
+  plan: KernelPlan;
+}
+
+/** Reads DIR/manifest.json and the WGSL files it lists. `dir` may be a path or a file: URL. */
+export function loadCompiled(dir: string | URL): CompiledModel {
+  const root = typeof dir === "string" ? dir : fileURLToPath(dir);
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, "manifest.json"), "utf8")) as Manifest;
+  const mode = (name: "train" | "eval") => ({
+    kernels: manifest.modes[name].kernels.map((k) => ({ ...k, code: fs.readFileSync(path.join(root, k.file), "utf8") })),
+    aliases: new Map(manifest.modes[name].aliases),
+  });
+  return { manifest, plan: { train: mode("train"), eval: mode("eval") } };
+}
+
+export interface RunOptions extends TrainOptions {
+  backend?: "webgpu" | "cpu";
+  /** With the WebGPU backend: an adapter whose name contains this. */
+  adapter?: string;
+}
+
+export function trainCompiled(compiled: CompiledModel, options: RunOptions = {}): Promise<DoneReport> {
+  const { program } = compiled.manifest;
+  if (options.backend === "cpu") return trainCpu(program, options);
+  return trainOnWebGpu(program, compiled.plan, options, { adapter: options.adapter });
+}
+
+export function describeEpoch(e: EpochReport): string {
+  const accuracy = e.val_accuracy ?? e.train_accuracy;
+  return `epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)}${e.val_loss !== undefined ? `, val loss ${e.val_loss.toFixed(4)}` : ""}${accuracy !== undefined ? `, accuracy ${(accuracy * 100).toFixed(2)}%` : ""}, lr ${e.lr.toExponential(3)}`;
+}

@@ -1,0 +1,55 @@
+// `dslc FILE -o DIR`: the emitted kernels, manifest and trainer. train.ts must be prettier-formatted, pass
+// `tsc --strict`, import only the runtime, and train when run with the documented command.
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as prettier from "prettier";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Manifest } from "../../runtime/index.js";
+import { dslc } from "../helpers/cli.js";
+
+// Inside the repository, so that `import "dslc/runtime"` resolves to this package (self-reference).
+const out = path.resolve(".tmp/harness-test");
+
+beforeAll(async () => {
+  fs.rmSync(out, { recursive: true, force: true });
+  const result = await dslc("samples/spirals.dl", "-o", out);
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain(`run it: npx tsx ${path.join(out, "train.ts")}`);
+});
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+describe("emitted trainer", () => {
+  it("writes one WGSL file per kernel in dispatch order, listed in the manifest", () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as Manifest;
+    expect(manifest.model).toBe("SpiralNet");
+    const train = manifest.modes.train.kernels;
+    expect(train.length).toBeGreaterThan(20);
+    expect(train.map((k) => k.file)).toEqual(fs.readdirSync(path.join(out, "kernels/train")).sort().map((f) => `kernels/train/${f}`));
+    for (const k of train) expect(fs.readFileSync(path.join(out, k.file), "utf8")).toContain("@compute");
+    // The optimizer updates come after the backward pass, and the metrics last.
+    expect(train[train.length - 1]!.label).toBe("metrics");
+    expect(train.findIndex((k) => k.label.startsWith("adam update"))).toBeGreaterThan(train.findIndex((k) => k.label.startsWith("softmax_cross_entropy_grad")));
+    expect(manifest.program.params.map((p) => p.name)).toContain("Residual_0.dense_0.weight");
+  });
+
+  it("formats train.ts with prettier and imports only the runtime", async () => {
+    const source = fs.readFileSync(path.join(out, "train.ts"), "utf8");
+    expect(await prettier.format(source, { parser: "typescript", printWidth: 100 })).toBe(source);
+    expect([...source.matchAll(/from "([^"]+)"/g)].map((m) => m[1])).toEqual(["dslc/runtime"]);
+  });
+
+  it("type-checks train.ts under tsc --strict", () => {
+    const config = path.join(out, "tsconfig.json");
+    fs.writeFileSync(config, JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", types: ["node"], skipLibCheck: true }, files: ["train.ts"] }));
+    const tsc = spawnSync(process.execPath, [path.resolve("node_modules/typescript/bin/tsc"), "-p", config], { encoding: "utf8" });
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    expect(tsc.status).toBe(0);
+  });
+
+  it("trains when run with npx tsx", () => {
+    const output = execFileSync(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), path.join(out, "train.ts"), "--backend", "cpu", "--epochs", "2"], { encoding: "utf8" });
+    expect(output).toMatch(/^epoch 1: train loss \d\.\d{4}, val loss \d\.\d{4}, accuracy \d+\.\d\d%, lr /);
+    expect(output).toContain("trained for 8 steps");
+  });
+});
