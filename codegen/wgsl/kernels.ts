@@ -19,7 +19,7 @@ export interface KernelSource {
 
 const WORKGROUP = 64;
 const REDUCE = 256;
-export const TILE = 16;
+export const TILE = 32;
 
 function decls(bindings: KernelSource["bindings"], names: string[]): string {
   return bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.write ? "read_write" : "read"}> ${names[k]}: array<f32>;`).join("\n");
@@ -115,6 +115,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   };
 }
 
+/**
+ * Tiled matmul with register blocking (the layout TensorFlow.js's WebGPU backend uses): a 32×32 output tile
+ * per workgroup of 8×8 threads, each accumulating a 4×4 block in registers; A and B tiles staged in
+ * workgroup memory, loaded so that neighbouring lanes read neighbouring addresses. Transposed operands are
+ * read in place (no transposed copies); edges are bounds-checked, so any size works.
+ */
 function matmul(node: ProgramNode, nodes: ProgramNode[]): KernelSource {
   const [a, b] = node.inputs as [number, number];
   const ta = Boolean(node.attrs["transA"]);
@@ -123,15 +129,16 @@ function matmul(node: ProgramNode, nodes: ProgramNode[]): KernelSource {
   const n = dimExpr(node.shape[0]!);
   const m = dimExpr(node.shape[1]!);
   const k = dimExpr(ta ? sa[0]! : sa[1]!);
-  // Element (row, col) of op(A) and op(B), reading the stored layout directly (no transposed copies).
-  const aAt = ta ? `a[(col) * ${n} + (row)]` : `a[(row) * ${k} + (col)]`;
-  const bAt = tb ? `b[(col) * ${k} + (row)]` : `b[(row) * ${m} + (col)]`;
+  // Element (row, col) of op(A) and op(B), reading the stored layout directly.
+  const aAt = ta ? `a[col * ${n} + row]` : `a[row * ${k} + col]`;
+  const bAt = tb ? `b[col * ${k} + row]` : `b[row * ${m} + col]`;
   const bindings = [{ node: a, write: false }, { node: b, write: false }, { node: node.id, write: true }];
   return {
     label: `matmul #${node.id}`,
     bindings,
     dispatch: { kind: "tiles", rows: node.shape[0]!, cols: node.shape[1]!, tile: TILE },
     code: `${GLOBALS_WGSL}${decls(bindings, ["a", "b", "c"])}
+const TILE = ${TILE}u;
 var<workgroup> tileA: array<array<f32, ${TILE}>, ${TILE}>;
 var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;
 fn loadA(row: u32, col: u32) -> f32 {
@@ -142,22 +149,42 @@ fn loadB(row: u32, col: u32) -> f32 {
   if (row >= ${k} || col >= ${m}) { return 0.0; }
   return ${bAt};
 }
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wg.y * ${TILE}u + lid.y;
-  let col = wg.x * ${TILE}u + lid.x;
-  var acc = 0.0;
-  let tiles = (${k} + ${TILE - 1}u) / ${TILE}u;
+@compute @workgroup_size(8, 8)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let tileRow = wg.y * TILE;
+  let tileCol = wg.x * TILE;
+  var acc: array<array<f32, 4>, 4>;
+  let tiles = (${k} + TILE - 1u) / TILE;
   for (var t = 0u; t < tiles; t = t + 1u) {
-    tileA[lid.y][lid.x] = loadA(row, t * ${TILE}u + lid.x);
-    tileB[lid.y][lid.x] = loadB(t * ${TILE}u + lid.y, col);
+    for (var e = li; e < TILE * TILE; e = e + 64u) {
+      let r = e / TILE;
+      let q = e % TILE;
+      tileA[r][q] = loadA(tileRow + r, t * TILE + q);
+      tileB[r][q] = loadB(t * TILE + r, tileCol + q);
+    }
     workgroupBarrier();
-    for (var p = 0u; p < ${TILE}u; p = p + 1u) {
-      acc = acc + tileA[lid.y][p] * tileB[p][lid.x];
+    for (var p = 0u; p < TILE; p = p + 1u) {
+      var av: array<f32, 4>;
+      var bv: array<f32, 4>;
+      for (var i = 0u; i < 4u; i = i + 1u) {
+        av[i] = tileA[lid.y * 4u + i][p];
+        bv[i] = tileB[p][lid.x * 4u + i];
+      }
+      for (var i = 0u; i < 4u; i = i + 1u) {
+        for (var j = 0u; j < 4u; j = j + 1u) {
+          acc[i][j] = acc[i][j] + av[i] * bv[j];
+        }
+      }
     }
     workgroupBarrier();
   }
-  if (row < ${n} && col < ${m}) { c[row * ${m} + col] = acc; }
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      let row = tileRow + lid.y * 4u + i;
+      let col = tileCol + lid.x * 4u + j;
+      if (row < ${n} && col < ${m}) { c[row * ${m} + col] = acc[i][j]; }
+    }
+  }
 }
 `,
   };

@@ -7,6 +7,12 @@ export class NoAdapterError extends Error {
     "install a GPU driver with Vulkan support, or on Linux Mesa's lavapipe (Debian bookworm: mesa-vulkan-drivers from bookworm-backports) and set XDG_RUNTIME_DIR; or train with `--backend cpu`";
 }
 
+/**
+ * Every Dawn instance this process created. Dawn aborts the process if an instance is garbage collected
+ * while anything it made is alive, so instances are never released before exit.
+ */
+const instances: unknown[] = [];
+
 export interface GpuContext {
   device: GPUDevice;
   adapterName: string;
@@ -26,6 +32,7 @@ export async function acquireDevice(options: { adapter?: string } = {}): Promise
   }
   Object.assign(globalThis, module.globals);
   const instance = module.create(options.adapter ? [`adapter=${options.adapter}`] : []);
+  instances.push(instance);
   let adapter: GPUAdapter | null;
   try {
     adapter = await instance.requestAdapter();
