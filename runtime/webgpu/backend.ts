@@ -5,6 +5,7 @@
 import type { KernelPlan, ModePlan } from "../../codegen/wgsl/plan.js";
 import type { Dispatch, KernelSource } from "../../codegen/wgsl/kernels.js";
 import { optimizerStateNames } from "./state.js";
+import { planMemory } from "./memory.js";
 import type { Dataset } from "../data/sources.js";
 import { initialize } from "../init.js";
 import type { TrainingBackend } from "../loop.js";
@@ -29,7 +30,10 @@ export class WebGpuBackend implements TrainingBackend {
   readonly name = "webgpu";
   readonly adapter: string;
   private readonly device: GPUDevice;
+  /** Persistent buffers: parameters, state, optimizer moments, inputs, labels, metrics. */
   private readonly buffers = new Map<number | string, GPUBuffer>();
+  /** Every value's buffer in training and in evaluation (transient values share slots). */
+  private readonly modeBuffers: Map<number | string, GPUBuffer>[];
   private readonly globals: GPUBuffer;
   private readonly train: Compiled[];
   private readonly evaluation: Compiled[];
@@ -47,28 +51,43 @@ export class WebGpuBackend implements TrainingBackend {
     plan: KernelPlan,
     private readonly seed: number,
     maxBatch: number,
+    options: { planMemory?: boolean } = {},
   ) {
     this.device = gpu.device;
     this.adapter = gpu.adapterName;
     this.device.addEventListener("uncapturederror", (event) => this.errors.push((event as GPUUncapturedErrorEvent).error.message));
     this.maxBatch = Math.max(maxBatch, 512);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    let total = 0;
-    const make = (key: number | string, count: number) => {
-      const size = bytes(count);
-      total += size;
-      this.buffers.set(key, this.device.createBuffer({ size, usage, label: String(key) }));
-    };
+    const sizes = new Map<number | string, number>();
     for (const node of program.nodes) {
-      if (node.op === "select_mode") continue;
-      make(node.id, node.shape.reduce<number>((p, d) => p * (d === "N" ? this.maxBatch : d), 1));
+      if (node.op !== "select_mode") sizes.set(node.id, bytes(node.shape.reduce<number>((p, d) => p * (d === "N" ? this.maxBatch : d), 1)));
     }
-    for (const p of program.params) for (const state of optimizerStateNames(program.optimizer)) make(`${p.node}:${state}`, p.shape.reduce((a, d) => a * d, 1));
-    make("metrics", 2);
+    for (const p of program.params) for (const state of optimizerStateNames(program.optimizer)) sizes.set(`${p.node}:${state}`, bytes(p.shape.reduce((a, d) => a * d, 1)));
+    sizes.set("metrics", bytes(2));
+    const persistentNodes = new Set<number | string>([program.input, program.labels, "metrics", ...program.params.map((p) => p.node), ...program.state.map((s) => s.node), ...[...sizes.keys()].filter((k) => typeof k === "string")]);
+    let total = 0;
+    const make = (size: number, label: string) => {
+      total += size;
+      return this.device.createBuffer({ size, usage, label });
+    };
+    for (const key of persistentNodes) this.buffers.set(key, make(sizes.get(key)!, String(key)));
+    const resolved = (mode: ModePlan) => mode.kernels.map((k) => k.bindings.map((b) => ({ node: typeof b.node === "number" ? (mode.aliases.get(b.node) ?? b.node) : b.node, write: b.write })));
+    if (options.planMemory === false) {
+      for (const [key, size] of sizes) if (!persistentNodes.has(key)) this.buffers.set(key, make(size, String(key)));
+      this.modeBuffers = [this.buffers, this.buffers];
+    } else {
+      const memory = planMemory([resolved(plan.train), resolved(plan.eval)], (key) => sizes.get(key)!, (key) => persistentNodes.has(key));
+      const slots = memory.slotBytes.map((size, i) => make(size, `slot ${i}`));
+      this.modeBuffers = memory.slots.map((assigned) => {
+        const map = new Map(this.buffers);
+        for (const [key, slot] of assigned) map.set(key, slots[slot]!);
+        return map;
+      });
+    }
     this.bufferBytes = total;
     this.globals = this.device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    this.train = this.compile(plan.train);
-    this.evaluation = this.compile(plan.eval);
+    this.train = this.compile(plan.train, this.modeBuffers[0]!);
+    this.evaluation = this.compile(plan.eval, this.modeBuffers[1]!);
     this.dispatchesPerStep = this.train.length;
     program.params.forEach((p, index) => {
       const data = new Float32Array(p.shape.reduce((a, d) => a * d, 1));
@@ -78,7 +97,7 @@ export class WebGpuBackend implements TrainingBackend {
     for (const s of program.state) this.device.queue.writeBuffer(this.buffers.get(s.node)!, 0, new Float32Array(s.shape.reduce((a, d) => a * d, 1)).fill(s.fill));
   }
 
-  private compile(mode: ModePlan): Compiled[] {
+  private compile(mode: ModePlan, buffers: Map<number | string, GPUBuffer>): Compiled[] {
     return mode.kernels.map((kernel: KernelSource) => {
       const module = this.device.createShaderModule({ code: kernel.code, label: kernel.label });
       // Explicit layouts: "auto" would drop bindings a kernel does not use (e.g. the globals).
@@ -93,7 +112,7 @@ export class WebGpuBackend implements TrainingBackend {
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.globals } }];
       kernel.bindings.forEach((b, k) => {
         const key = typeof b.node === "number" ? (mode.aliases.get(b.node) ?? b.node) : b.node;
-        entries.push({ binding: k + 1, resource: { buffer: this.buffers.get(key)! } });
+        entries.push({ binding: k + 1, resource: { buffer: buffers.get(key)! } });
       });
       return { pipeline, bindGroup: this.device.createBindGroup({ layout, entries }), dispatch: kernel.dispatch };
     });
@@ -154,7 +173,7 @@ export class WebGpuBackend implements TrainingBackend {
   private async read(key: number | string, count: number): Promise<Float32Array> {
     const staging = this.device.createBuffer({ size: bytes(count), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(this.buffers.get(key)!, 0, staging, 0, bytes(count));
+    encoder.copyBufferToBuffer(this.modeBuffers[0]!.get(key)!, 0, staging, 0, bytes(count));
     this.device.queue.submit([encoder.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
     if (this.errors.length) throw new Error(`WebGPU reported: ${this.errors[0]}`);
@@ -202,7 +221,7 @@ export class WebGpuBackend implements TrainingBackend {
   }
 
   destroy(): void {
-    for (const b of this.buffers.values()) b.destroy();
+    for (const b of new Set([...this.modeBuffers[0]!.values(), ...this.modeBuffers[1]!.values()])) b.destroy();
     this.gpu.destroy();
   }
 }
