@@ -30,11 +30,14 @@ train {
 }
 `;
 
+let unfusedDispatches = 0;
+
 async function dslcWebGpu(): Promise<{ samplesPerSecond: number; dispatches: number; bytes: number; unplannedBytes: number }> {
   const program = compileProgram(MODEL, "bench.dl").program!;
   const unplanned = new WebGpuBackend(await acquireDevice(), program, planKernels(program), 0, BATCH, { planMemory: false });
   const unplannedBytes = unplanned.bufferBytes;
   unplanned.destroy();
+  unfusedDispatches = planKernels(program, { fuse: false }).train.kernels.length;
   const gpu = await acquireDevice();
   const backend = new WebGpuBackend(gpu, program, planKernels(program), 0, BATCH);
   const data = prepareData(program.data as DataSpec, 0).train;
@@ -159,7 +162,7 @@ const peers: [string, { samplesPerSecond: number; gflops?: number } | undefined]
   ["PyTorch CPU", pytorch()],
 ];
 console.log(`MLP 784-512-512-10, batch ${BATCH}, Adam: training samples/s (higher is better)`);
-console.log(`  dslc WebGPU: ${ours.samplesPerSecond.toFixed(1)} samples/s (${ours.dispatches} dispatches per step; device buffers ${(ours.bytes / 1e6).toFixed(2)} MB planned vs ${(ours.unplannedBytes / 1e6).toFixed(2)} MB one per value, ${(ours.bytes / ours.unplannedBytes).toFixed(2)}×)`);
+console.log(`  dslc WebGPU: ${ours.samplesPerSecond.toFixed(1)} samples/s (${ours.dispatches} dispatches per step, ${unfusedDispatches} without fusion; device buffers ${(ours.bytes / 1e6).toFixed(2)} MB planned vs ${(ours.unplannedBytes / 1e6).toFixed(2)} MB one per value, ${(ours.bytes / ours.unplannedBytes).toFixed(2)}×)`);
 for (const [name, r] of peers) console.log(`  ${name}: ${r ? `${r.samplesPerSecond.toFixed(1)} samples/s; dslc/peer = ${(ours.samplesPerSecond / r.samplesPerSecond).toFixed(2)}×` : "not available"}`);
 console.log("matmul 1024³, GFLOP/s:");
 console.log(`  dslc WGSL tiled matmul: ${oursGflops.toFixed(2)}`);

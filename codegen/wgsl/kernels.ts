@@ -121,7 +121,29 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
  * workgroup memory, loaded so that neighbouring lanes read neighbouring addresses. Transposed operands are
  * read in place (no transposed copies); edges are bounds-checked, so any size works.
  */
-function matmul(node: ProgramNode, nodes: ProgramNode[]): KernelSource {
+/** A fused epilogue: `+ bias[col]`, then an activation, written to `output` instead of the matmul's node. */
+export interface Epilogue {
+  bias?: number;
+  activation?: { op: "relu" | "leaky_relu" | "tanh" | "sigmoid"; alpha?: number };
+  output: number;
+}
+
+function activationExpr(activation: Epilogue["activation"], v: string): string {
+  switch (activation?.op) {
+    case "relu":
+      return `max(${v}, 0.0)`;
+    case "leaky_relu":
+      return `select(${f32(activation.alpha ?? 0.01)} * ${v}, ${v}, ${v} > 0.0)`;
+    case "tanh":
+      return `(sign(${v}) * (1.0 - exp(-2.0 * abs(${v}))) / (1.0 + exp(-2.0 * abs(${v}))))`;
+    case "sigmoid":
+      return `(1.0 / (1.0 + exp(-${v})))`;
+    default:
+      return v;
+  }
+}
+
+export function matmul(node: ProgramNode, nodes: ProgramNode[], epilogue?: Epilogue): KernelSource {
   const [a, b] = node.inputs as [number, number];
   const ta = Boolean(node.attrs["transA"]);
   const tb = Boolean(node.attrs["transB"]);
@@ -132,12 +154,16 @@ function matmul(node: ProgramNode, nodes: ProgramNode[]): KernelSource {
   // Element (row, col) of op(A) and op(B), reading the stored layout directly.
   const aAt = ta ? `a[col * ${n} + row]` : `a[row * ${k} + col]`;
   const bAt = tb ? `b[col * ${k} + row]` : `b[row * ${m} + col]`;
-  const bindings = [{ node: a, write: false }, { node: b, write: false }, { node: node.id, write: true }];
+  const bias = epilogue?.bias;
+  const bindings = [{ node: a, write: false }, { node: b, write: false }, ...(bias === undefined ? [] : [{ node: bias, write: false }]), { node: epilogue?.output ?? node.id, write: true }];
+  const names = bias === undefined ? ["a", "b", "c"] : ["a", "b", "bias", "c"];
+  const value = activationExpr(epilogue?.activation, bias === undefined ? "acc[i][j]" : "(acc[i][j] + bias[col])");
+  const fused = [bias === undefined ? "" : "bias", epilogue?.activation?.op ?? ""].filter(Boolean).join(" + ");
   return {
-    label: `matmul #${node.id}`,
+    label: `matmul #${node.id}${fused ? ` + ${fused}` : ""}`,
     bindings,
     dispatch: { kind: "tiles", rows: node.shape[0]!, cols: node.shape[1]!, tile: TILE },
-    code: `${GLOBALS_WGSL}${decls(bindings, ["a", "b", "c"])}
+    code: `${GLOBALS_WGSL}${decls(bindings, names)}
 const TILE = ${TILE}u;
 var<workgroup> tileA: array<array<f32, ${TILE}>, ${TILE}>;
 var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;
@@ -182,7 +208,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     for (var j = 0u; j < 4u; j = j + 1u) {
       let row = tileRow + lid.y * 4u + i;
       let col = tileCol + lid.x * 4u + j;
-      if (row < ${n} && col < ${m}) { c[row * ${m} + col] = acc[i][j]; }
+      if (row < ${n} && col < ${m}) { c[row * ${m} + col] = ${value}; }
     }
   }
 }

@@ -2,7 +2,7 @@
 // BatchNorm statistics, optimizer updates, metrics) and the evaluation pass (forward, metrics). Nodes that
 // need no kernel of their own (inputs, parameters, a mode's chosen branch) become buffer aliases.
 import type { Program, ProgramNode } from "../../runtime/program.js";
-import { emitKernel, type KernelSource } from "./kernels.js";
+import { emitKernel, matmul, type Epilogue, type KernelSource } from "./kernels.js";
 import { emitMetrics, emitOptimizer, supportsOptimizer } from "./optimizer.js";
 
 export interface ModePlan {
@@ -31,14 +31,58 @@ function needed(nodes: ProgramNode[], targets: number[], training: boolean): boo
   return need;
 }
 
-function modePlan(program: Program, targets: number[], training: boolean): ModePlan {
+const ACTIVATIONS = new Set(["relu", "leaky_relu", "tanh", "sigmoid"]);
+
+/**
+ * Fusion: a matmul whose only consumer adds a bias vector, optionally followed by an activation that is the
+ * bias add's only consumer, becomes one kernel that applies both in its epilogue. Returns, for each matmul
+ * fused, its epilogue; and the nodes that no longer need a kernel.
+ */
+function fuseEpilogues(nodes: ProgramNode[], need: boolean[], targets: Set<number>, training: boolean): { epilogues: Map<number, Epilogue>; absorbed: Set<number> } {
+  const consumers = new Map<number, number[]>();
+  for (const node of nodes) {
+    if (!need[node.id]) continue;
+    const inputs = node.op === "select_mode" ? [node.inputs[training ? 0 : 1]!] : node.inputs;
+    for (const input of inputs) consumers.set(input, [...(consumers.get(input) ?? []), node.id]);
+  }
+  const only = (id: number) => {
+    const list = consumers.get(id) ?? [];
+    return list.length === 1 && !targets.has(id) ? nodes[list[0]!]! : undefined;
+  };
+  const epilogues = new Map<number, Epilogue>();
+  const absorbed = new Set<number>();
+  for (const node of nodes) {
+    if (!need[node.id] || node.op !== "matmul") continue;
+    const add = only(node.id);
+    const bias = add?.op === "add" && add.inputs[0] === node.id ? add.inputs[1]! : undefined;
+    if (!add || bias === undefined || nodes[bias]!.shape.length !== 1 || nodes[bias]!.shape[0] !== node.shape[1]) continue;
+    const act = only(add.id);
+    const activation = act && ACTIVATIONS.has(act.op) ? act : undefined;
+    epilogues.set(node.id, {
+      bias,
+      activation: activation ? { op: activation.op as "relu", alpha: activation.attrs["alpha"] as number | undefined } : undefined,
+      output: (activation ?? add).id,
+    });
+    absorbed.add(add.id);
+    if (activation) absorbed.add(activation.id);
+  }
+  return { epilogues, absorbed };
+}
+
+function modePlan(program: Program, targets: number[], training: boolean, fuse: boolean): ModePlan {
   const { nodes } = program;
   const need = needed(nodes, targets, training);
   const aliases = new Map<number, number>();
   const resolve = (id: number): number => aliases.get(id) ?? id;
   const kernels: KernelSource[] = [];
+  const { epilogues, absorbed } = fuse ? fuseEpilogues(nodes, need, new Set(targets), training) : { epilogues: new Map<number, Epilogue>(), absorbed: new Set<number>() };
   for (const node of nodes) {
-    if (!need[node.id]) continue;
+    if (!need[node.id] || absorbed.has(node.id)) continue;
+    const epilogue = epilogues.get(node.id);
+    if (epilogue) {
+      kernels.push(matmul({ ...node, inputs: node.inputs.map(resolve) }, nodes, { ...epilogue, bias: epilogue.bias === undefined ? undefined : resolve(epilogue.bias) }));
+      continue;
+    }
     if (node.op === "select_mode") {
       aliases.set(node.id, resolve(node.inputs[training ? 0 : 1]!));
       continue;
@@ -50,16 +94,18 @@ function modePlan(program: Program, targets: number[], training: boolean): ModeP
   return { kernels, aliases };
 }
 
-export function planKernels(program: Program): KernelPlan {
+/** `fuse: false` keeps one kernel per op (to measure what fusion saves). */
+export function planKernels(program: Program, options: { fuse?: boolean } = {}): KernelPlan {
+  const fuse = options.fuse ?? true;
   if (!supportsOptimizer(program.optimizer)) throw new UnsupportedOnWebGpu(`the optimizer \`${program.optimizer.kind}\` has no WebGPU kernel yet`);
   const classes = program.task === "classification" ? (program.nodes[program.output]!.shape[1] as number) : undefined;
-  const train = modePlan(program, [program.loss, program.output, ...program.paramGrads, ...program.sideEffects], true);
+  const train = modePlan(program, [program.loss, program.output, ...program.paramGrads, ...program.sideEffects], true, fuse);
   program.params.forEach((p, k) => {
     const grad = train.aliases.get(program.paramGrads[k]!) ?? program.paramGrads[k]!;
     train.kernels.push(emitOptimizer(program.optimizer, p.node, grad, p.shape.reduce((a, d) => a * d, 1)));
   });
   train.kernels.push(emitMetrics(program.loss, train.aliases.get(program.output) ?? program.output, program.labels, classes));
-  const evaluation = modePlan(program, [program.loss, program.output], false);
+  const evaluation = modePlan(program, [program.loss, program.output], false, fuse);
   evaluation.kernels.push(emitMetrics(program.loss, evaluation.aliases.get(program.output) ?? program.output, program.labels, classes));
   return { train, eval: evaluation };
 }

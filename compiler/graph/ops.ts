@@ -76,9 +76,11 @@ export const OPS: Record<string, OpDef> = {
     shape: same,
     grad: (g, { id }, dy) => [g.binary("mul", dy, g.scale(g.unary("pow", id, { p: 3 }), -0.5))],
   },
-  relu: { shape: same, grad: (g, { inputs: [x] }, dy) => [g.add("relu_grad", [x!, dy], g.shape(x!))] },
+  // The gradients of relu and leaky_relu test the output's sign (the same as the input's), so the
+  // pre-activation need not be kept and bias + activation can fuse into the matmul that feeds them.
+  relu: { shape: same, grad: (g, { id }, dy) => [g.add("relu_grad", [id, dy], g.shape(id))] },
   relu_grad: { shape: same },
-  leaky_relu: { shape: same, grad: (g, { inputs: [x], attrs }, dy) => [g.add("leaky_relu_grad", [x!, dy], g.shape(x!), { alpha: attrs["alpha"] as number })] },
+  leaky_relu: { shape: same, grad: (g, { id, attrs }, dy) => [g.add("leaky_relu_grad", [id, dy], g.shape(id), { alpha: attrs["alpha"] as number })] },
   leaky_relu_grad: { shape: same },
   tanh: { shape: same, grad: (g, { id }, dy) => [g.add("tanh_grad", [id, dy], g.shape(id))] },
   tanh_grad: { shape: same },

@@ -1,0 +1,39 @@
+// Fusion of bias + activation into the matmul epilogue: fewer dispatches, the same numbers (to f32
+// rounding, 1e-6 relative) as one kernel per op.
+import * as fs from "node:fs";
+import { describe, expect, it } from "vitest";
+import { planKernels } from "../../codegen/wgsl/plan.js";
+import { compileProgram } from "../../compiler/compile.js";
+import { runTraining, type EpochReport } from "../../runtime/loop.js";
+import { acquireDevice } from "../../runtime/webgpu/device.js";
+import { WebGpuBackend } from "../../runtime/webgpu/backend.js";
+
+const program = compileProgram(fs.readFileSync("samples/spirals.dl", "utf8"), "samples/spirals.dl", undefined, { epochs: 3 }).program!;
+
+describe("matmul epilogue fusion", () => {
+  it("fuses dense + relu / leaky_relu into one kernel and drops their dispatches", () => {
+    const fused = planKernels(program);
+    const separate = planKernels(program, { fuse: false });
+    const labels = fused.train.kernels.map((k) => k.label);
+    expect(labels.filter((l) => / \+ bias \+ relu$/.test(l))).toHaveLength(2);
+    expect(labels.filter((l) => / \+ bias \+ leaky_relu$/.test(l))).toHaveLength(1);
+    expect(fused.train.kernels.length).toBe(separate.train.kernels.length - 9);
+    expect(fused.eval.kernels.length).toBe(separate.eval.kernels.length - 9);
+  });
+
+  it("trains to the same losses as one kernel per op", async () => {
+    const run = async (fuse: boolean) => {
+      const epochs: EpochReport[] = [];
+      const backend = new WebGpuBackend(await acquireDevice(), program, planKernels(program, { fuse }), 7, 64);
+      await runTraining(program, backend, 7, { onEpoch: (e) => epochs.push(e) });
+      backend.destroy();
+      return epochs;
+    };
+    const fused = await run(true);
+    const separate = await run(false);
+    fused.forEach((e, i) => {
+      expect(Math.abs(e.train_loss - separate[i]!.train_loss) / separate[i]!.train_loss).toBeLessThan(1e-6);
+      expect(Math.abs(e.val_loss! - separate[i]!.val_loss!) / separate[i]!.val_loss!).toBeLessThan(1e-6);
+    });
+  }, 300_000);
+});
