@@ -26,7 +26,9 @@ export interface ProgramParam {
   name: string;
   shape: number[];
   init: InitSpec;
+  /** `weight` parameters are what `l2(weights)` and coupled decay apply to; biases and norm parameters are not. */
   role: "weight" | "bias" | "norm";
+  /** fan_in and fan_out as PyTorch computes them (torch.nn.init._calculate_fan_in_and_fan_out). */
   fanIn: number;
   fanOut: number;
 }

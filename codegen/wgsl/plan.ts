@@ -2,6 +2,7 @@
 // BatchNorm statistics, optimizer updates, metrics) and the evaluation pass (forward, metrics). Nodes that
 // need no kernel of their own (inputs, parameters, a mode's chosen branch) become buffer aliases.
 import type { Program, ProgramNode } from "../../runtime/program.js";
+import { neededNodes } from "../../runtime/graph.js";
 import { emitKernel, matmul, type Epilogue, type KernelSource } from "./kernels.js";
 import { emitMetrics, emitOptimizer, supportsOptimizer } from "./optimizer.js";
 
@@ -17,19 +18,6 @@ export interface KernelPlan {
 }
 
 export class UnsupportedOnWebGpu extends Error {}
-
-function needed(nodes: ProgramNode[], targets: number[], training: boolean): boolean[] {
-  const need = new Array<boolean>(nodes.length).fill(false);
-  const stack = [...targets];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (need[id]) continue;
-    need[id] = true;
-    const node = nodes[id]!;
-    stack.push(...(node.op === "select_mode" ? [node.inputs[training ? 0 : 1]!] : node.inputs));
-  }
-  return need;
-}
 
 const ACTIVATIONS = new Set(["relu", "leaky_relu", "tanh", "sigmoid"]);
 
@@ -71,7 +59,7 @@ function fuseEpilogues(nodes: ProgramNode[], need: boolean[], targets: Set<numbe
 
 function modePlan(program: Program, targets: number[], training: boolean, fuse: boolean): ModePlan {
   const { nodes } = program;
-  const need = needed(nodes, targets, training);
+  const need = neededNodes(nodes, targets, training);
   const aliases = new Map<number, number>();
   const resolve = (id: number): number => aliases.get(id) ?? id;
   const kernels: KernelSource[] = [];

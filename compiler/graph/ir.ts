@@ -17,20 +17,11 @@ export interface GraphNode {
   name?: string;
 }
 
-import type { InitSpec } from "../../runtime/program.js";
+import type { InitSpec, ProgramParam } from "../../runtime/program.js";
 export type { InitSpec };
 
-export interface ParamInfo {
-  node: number;
-  name: string;
-  shape: number[];
-  init: InitSpec;
-  /** `weight` parameters are what `l2(weights)` and coupled decay apply to; biases and norm parameters are not. */
-  role: "weight" | "bias" | "norm";
-  /** fan_in and fan_out as PyTorch computes them (torch.nn.init._calculate_fan_in_and_fan_out). */
-  fanIn: number;
-  fanOut: number;
-}
+/** A trainable parameter: the runtime's ProgramParam (name, shape, initializer, role, fans). */
+export type ParamInfo = ProgramParam;
 
 /** Non-trainable state that the training step updates (BatchNorm running statistics). */
 export interface StateInfo {

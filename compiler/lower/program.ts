@@ -4,6 +4,7 @@ import * as path from "node:path";
 import type * as A from "../../grammar/ast.js";
 import type { ArgValue } from "../builtins/types.js";
 import type { CheckResult } from "../check/check.js";
+import { evaluateConstant } from "../check/constants.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { differentiate } from "../graph/autodiff.js";
 import { ModelLowering } from "./model.js";
@@ -36,34 +37,11 @@ class TrainLowering {
     return undefined;
   }
 
+  /** A constant argument; a bare word that is no `let` (an option such as `sum`) stands for itself. */
   private constant(expr: A.Expr | undefined): ArgValue {
     if (!expr) return undefined;
-    switch (expr.kind) {
-      case "Number":
-        return expr.unit ? { unit: expr.unit, count: expr.value } : expr.value;
-      case "String":
-        return expr.value;
-      case "Bool":
-        return expr.value;
-      case "Name":
-        return this.check.lets.has(expr.name) ? this.check.lets.get(expr.name) : expr.name === "pi" ? Math.PI : expr.name;
-      case "Negate": {
-        const v = this.constant(expr.operand);
-        return typeof v === "number" ? -v : undefined;
-      }
-      case "List":
-        return expr.items.map((i) => this.constant(i));
-      case "Paren":
-        return this.constant(expr.inner);
-      case "Binary": {
-        const a = this.constant(expr.left);
-        const b = this.constant(expr.right);
-        if (typeof a !== "number" || typeof b !== "number") return undefined;
-        return { "+": a + b, "-": a - b, "*": a * b, "/": a / b, "**": a ** b, "@": undefined }[expr.op];
-      }
-      default:
-        return undefined;
-    }
+    const value = evaluateConstant(expr, (name) => (this.check.lets.has(name) ? this.check.lets.get(name) : "unknown-name"));
+    return value === "unknown-name" ? (expr.kind === "Name" ? expr.name : undefined) : value;
   }
 
   private args(args: A.Argument[], names: string[]): Args {

@@ -2,6 +2,7 @@
 // In evaluation mode only the evaluation branch of each `select_mode` is computed, and vice versa.
 import { KERNELS, resolveShape, type Attrs, type KernelContext } from "./kernels.js";
 import type { Tensor } from "./tensor.js";
+import { neededNodes } from "../graph.js";
 
 export interface NodeData {
   id: number;
@@ -12,27 +13,12 @@ export interface NodeData {
   name?: string;
 }
 
-/** The nodes `targets` depend on in this mode. */
-function needed(nodes: NodeData[], targets: number[], training: boolean): boolean[] {
-  const need = new Array<boolean>(nodes.length).fill(false);
-  const stack = [...targets];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (need[id]) continue;
-    need[id] = true;
-    const node = nodes[id]!;
-    const inputs = node.op === "select_mode" ? [node.inputs[training ? 0 : 1]!] : node.inputs;
-    stack.push(...inputs);
-  }
-  return need;
-}
-
 /**
  * Evaluates `targets`. `values` holds the leaves (inputs, parameters, state) and receives every computed
  * node; returns it for convenience.
  */
 export function execute(nodes: NodeData[], values: Map<number, Tensor>, targets: number[], ctx: KernelContext): Map<number, Tensor> {
-  const need = needed(nodes, targets, ctx.training);
+  const need = neededNodes(nodes, targets, ctx.training);
   for (const node of nodes) {
     if (!need[node.id] || values.has(node.id)) continue;
     if (node.op === "select_mode") {
