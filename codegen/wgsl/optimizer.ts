@@ -12,10 +12,14 @@ export function supportsOptimizer(spec: OptimizerSpec): boolean {
   return spec.kind === "sgd" || spec.kind === "adam" || spec.kind === "adamw";
 }
 
-/** Bindings: the parameter (read_write), its gradient, then the state buffers named `${param}:${state}`. */
-export function emitOptimizer(spec: OptimizerSpec, param: number, grad: number, count: number): KernelSource {
+/**
+ * The update of `count` elements in one dispatch. Bindings: parameters (read_write), gradients, then the
+ * state buffers. The planner binds the flat buffers holding every parameter (see runtime/webgpu/layout.ts);
+ * the tests bind single tensors.
+ */
+export function emitOptimizer(spec: OptimizerSpec, param: number | string, grad: number | string, count: number, statePrefix: string = String(param)): KernelSource {
   const states = optimizerStateNames(spec);
-  const bindings = [{ node: param, write: true }, { node: grad, write: false }, ...states.map((s) => ({ node: `${param}:${s}`, write: true }))];
+  const bindings = [{ node: param, write: true }, { node: grad, write: false }, ...states.map((s) => ({ node: `${statePrefix}:${s}`, write: true }))];
   const decl = bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.write ? "read_write" : "read"}> ${k === 0 ? "p" : k === 1 ? "g" : states[k - 2]}: array<f32>;`).join("\n");
   let body: string;
   if (spec.kind === "sgd") {
@@ -42,7 +46,7 @@ export function emitOptimizer(spec: OptimizerSpec, param: number, grad: number, 
   p[i] = p[i] - (globals.lr / bc1) * m[i] / denom;`;
   } else throw new Error(`no WGSL optimizer for ${spec.kind}`);
   return {
-    label: `${spec.kind} update #${param}`,
+    label: `${spec.kind} update ${typeof param === "number" ? `#${param}` : "of all parameters"}`,
     bindings,
     dispatch: { kind: "elements", shape: [count] },
     code: `${GLOBALS_WGSL}${decl}

@@ -3,6 +3,7 @@
 // need no kernel of their own (inputs, parameters, a mode's chosen branch) become buffer aliases.
 import type { Program, ProgramNode } from "../../runtime/program.js";
 import { neededNodes } from "../../runtime/graph.js";
+import { flatLayout } from "../../runtime/webgpu/layout.js";
 import { emitKernel, matmul, type Epilogue, type KernelSource } from "./kernels.js";
 import { emitMetrics, emitOptimizer, supportsOptimizer } from "./optimizer.js";
 
@@ -88,10 +89,8 @@ export function planKernels(program: Program, options: { fuse?: boolean } = {}):
   if (!supportsOptimizer(program.optimizer)) throw new UnsupportedOnWebGpu(`the optimizer \`${program.optimizer.kind}\` has no WebGPU kernel yet`);
   const classes = program.task === "classification" ? (program.nodes[program.output]!.shape[1] as number) : undefined;
   const train = modePlan(program, [program.loss, program.output, ...program.paramGrads, ...program.sideEffects], true, fuse);
-  program.params.forEach((p, k) => {
-    const grad = train.aliases.get(program.paramGrads[k]!) ?? program.paramGrads[k]!;
-    train.kernels.push(emitOptimizer(program.optimizer, p.node, grad, p.shape.reduce((a, d) => a * d, 1)));
-  });
+  // One dispatch updates every parameter: parameters, gradients and moments are flat buffers.
+  train.kernels.push(emitOptimizer(program.optimizer, "params", "grads", flatLayout(program).total, "opt"));
   train.kernels.push(emitMetrics(program.loss, train.aliases.get(program.output) ?? program.output, program.labels, classes));
   const evaluation = modePlan(program, [program.loss, program.output], false, fuse);
   evaluation.kernels.push(emitMetrics(program.loss, evaluation.aliases.get(program.output) ?? program.output, program.labels, classes));

@@ -5,6 +5,7 @@
 import type { KernelPlan, ModePlan } from "../../codegen/wgsl/plan.js";
 import type { Dispatch, KernelSource } from "../../codegen/wgsl/kernels.js";
 import { optimizerStateNames } from "./state.js";
+import { flatLayout } from "./layout.js";
 import { planMemory } from "./memory.js";
 import type { Dataset } from "../data/sources.js";
 import { initialize } from "../init.js";
@@ -21,6 +22,13 @@ interface Compiled {
   dispatch: Dispatch;
 }
 
+/** A buffer, or a 256-byte-aligned range of one (a parameter inside the flat parameter buffer). */
+interface Region {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
 function bytes(count: number): number {
   // Zero-size bindings are invalid; keep every buffer at least one 16-byte row.
   return Math.max(16, Math.ceil((count * 4) / 16) * 16);
@@ -30,10 +38,11 @@ export class WebGpuBackend implements TrainingBackend {
   readonly name = "webgpu";
   readonly adapter: string;
   private readonly device: GPUDevice;
-  /** Persistent buffers: parameters, state, optimizer moments, inputs, labels, metrics. */
-  private readonly buffers = new Map<number | string, GPUBuffer>();
-  /** Every value's buffer in training and in evaluation (transient values share slots). */
-  private readonly modeBuffers: Map<number | string, GPUBuffer>[];
+  /** Persistent regions: parameters, gradients, state, optimizer moments, inputs, labels, metrics. */
+  private readonly buffers = new Map<number | string, Region>();
+  /** Every value's region in training and in evaluation (transient values share slots). */
+  private readonly modeBuffers: Map<number | string, Region>[];
+  private readonly owned: GPUBuffer[] = [];
   private readonly globals: GPUBuffer;
   private readonly train: Compiled[];
   private readonly evaluation: Compiled[];
@@ -58,25 +67,40 @@ export class WebGpuBackend implements TrainingBackend {
     this.device.addEventListener("uncapturederror", (event) => this.errors.push((event as GPUUncapturedErrorEvent).error.message));
     this.maxBatch = Math.max(maxBatch, 512);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    const sizes = new Map<number | string, number>();
-    for (const node of program.nodes) {
-      if (node.op !== "select_mode") sizes.set(node.id, bytes(node.shape.reduce<number>((p, d) => p * (d === "N" ? this.maxBatch : d), 1)));
-    }
-    for (const p of program.params) for (const state of optimizerStateNames(program.optimizer)) sizes.set(`${p.node}:${state}`, bytes(p.shape.reduce((a, d) => a * d, 1)));
-    sizes.set("metrics", bytes(2));
-    const persistentNodes = new Set<number | string>([program.input, program.labels, "metrics", ...program.params.map((p) => p.node), ...program.state.map((s) => s.node), ...[...sizes.keys()].filter((k) => typeof k === "string")]);
     let total = 0;
-    const make = (size: number, label: string) => {
+    const make = (size: number, label: string): Region => {
       total += size;
-      return this.device.createBuffer({ size, usage, label });
+      const buffer = this.device.createBuffer({ size, usage, label });
+      this.owned.push(buffer);
+      return { buffer, offset: 0, size };
     };
-    for (const key of persistentNodes) this.buffers.set(key, make(sizes.get(key)!, String(key)));
+    // Flat buffers: every parameter, its final gradient and its moments at the same offset (layout.ts).
+    const layout = flatLayout(program);
+    const flat = (label: string) => make(layout.total * 4, label);
+    const params = flat("params");
+    const grads = flat("grads");
+    this.buffers.set("params", params);
+    this.buffers.set("grads", grads);
+    for (const state of optimizerStateNames(program.optimizer)) this.buffers.set(`opt:${state}`, flat(`opt:${state}`));
+    const trainAlias = (id: number) => plan.train.aliases.get(id) ?? id;
+    program.params.forEach((p, k) => {
+      const offset = layout.offsets.get(p.node)! * 4;
+      const size = bytes(p.shape.reduce((a, d) => a * d, 1));
+      this.buffers.set(p.node, { buffer: params.buffer, offset, size });
+      this.buffers.set(trainAlias(program.paramGrads[k]!), { buffer: grads.buffer, offset, size });
+    });
+    const sizeOf = (node: { shape: (number | "N")[] }) => bytes(node.shape.reduce<number>((p, d) => p * (d === "N" ? this.maxBatch : d), 1));
+    for (const id of [program.input, program.labels, ...program.state.map((s) => s.node)]) this.buffers.set(id, make(sizeOf(program.nodes[id]!), String(id)));
+    this.buffers.set("metrics", make(bytes(2), "metrics"));
+    const transient = new Map<number, number>();
+    for (const node of program.nodes) if (node.op !== "select_mode" && !this.buffers.has(node.id)) transient.set(node.id, sizeOf(node));
     const resolved = (mode: ModePlan) => mode.kernels.map((k) => k.bindings.map((b) => ({ node: typeof b.node === "number" ? (mode.aliases.get(b.node) ?? b.node) : b.node, write: b.write })));
     if (options.planMemory === false) {
-      for (const [key, size] of sizes) if (!persistentNodes.has(key)) this.buffers.set(key, make(size, String(key)));
-      this.modeBuffers = [this.buffers, this.buffers];
+      const all = new Map(this.buffers);
+      for (const [key, size] of transient) all.set(key, make(size, String(key)));
+      this.modeBuffers = [all, all];
     } else {
-      const memory = planMemory([resolved(plan.train), resolved(plan.eval)], (key) => sizes.get(key)!, (key) => persistentNodes.has(key));
+      const memory = planMemory([resolved(plan.train), resolved(plan.eval)], (key) => transient.get(key as number)!, (key) => this.buffers.has(key));
       const slots = memory.slotBytes.map((size, i) => make(size, `slot ${i}`));
       this.modeBuffers = memory.slots.map((assigned) => {
         const map = new Map(this.buffers);
@@ -86,18 +110,24 @@ export class WebGpuBackend implements TrainingBackend {
     }
     this.bufferBytes = total;
     this.globals = this.device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.owned.push(this.globals);
     this.train = this.compile(plan.train, this.modeBuffers[0]!);
     this.evaluation = this.compile(plan.eval, this.modeBuffers[1]!);
     this.dispatchesPerStep = this.train.length;
     program.params.forEach((p, index) => {
       const data = new Float32Array(p.shape.reduce((a, d) => a * d, 1));
       initialize(data, p.init, p.fanIn, p.fanOut, seed, index);
-      this.device.queue.writeBuffer(this.buffers.get(p.node)!, 0, data);
+      this.write(p.node, data);
     });
-    for (const s of program.state) this.device.queue.writeBuffer(this.buffers.get(s.node)!, 0, new Float32Array(s.shape.reduce((a, d) => a * d, 1)).fill(s.fill));
+    for (const s of program.state) this.write(s.node, new Float32Array(s.shape.reduce((a, d) => a * d, 1)).fill(s.fill));
   }
 
-  private compile(mode: ModePlan, buffers: Map<number | string, GPUBuffer>): Compiled[] {
+  private write(key: number | string, data: Float32Array): void {
+    const region = this.buffers.get(key)!;
+    this.device.queue.writeBuffer(region.buffer, region.offset, data as Float32Array<ArrayBuffer>);
+  }
+
+  private compile(mode: ModePlan, buffers: Map<number | string, Region>): Compiled[] {
     return mode.kernels.map((kernel: KernelSource) => {
       const module = this.device.createShaderModule({ code: kernel.code, label: kernel.label });
       // Explicit layouts: "auto" would drop bindings a kernel does not use (e.g. the globals).
@@ -112,7 +142,8 @@ export class WebGpuBackend implements TrainingBackend {
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.globals } }];
       kernel.bindings.forEach((b, k) => {
         const key = typeof b.node === "number" ? (mode.aliases.get(b.node) ?? b.node) : b.node;
-        entries.push({ binding: k + 1, resource: { buffer: buffers.get(key)! } });
+        const region = buffers.get(key)!;
+        entries.push({ binding: k + 1, resource: { buffer: region.buffer, offset: region.offset, size: region.size } });
       });
       return { pipeline, bindGroup: this.device.createBindGroup({ layout, entries }), dispatch: kernel.dispatch };
     });
@@ -138,8 +169,8 @@ export class WebGpuBackend implements TrainingBackend {
   private writeBatch(batch: Dataset, step: number, lr: number): void {
     if (batch.count > this.maxBatch) throw new Error(`internal: batch ${batch.count} exceeds the buffers' ${this.maxBatch}`);
     const q = this.device.queue;
-    q.writeBuffer(this.buffers.get(this.program.input)!, 0, batch.x as Float32Array<ArrayBuffer>);
-    q.writeBuffer(this.buffers.get(this.program.labels)!, 0, batch.y as Float32Array<ArrayBuffer>);
+    this.write(this.program.input, batch.x);
+    this.write(this.program.labels, batch.y);
     const globals = new ArrayBuffer(32);
     const u32 = new Uint32Array(globals);
     const f = new Float32Array(globals);
@@ -173,7 +204,8 @@ export class WebGpuBackend implements TrainingBackend {
   private async read(key: number | string, count: number): Promise<Float32Array> {
     const staging = this.device.createBuffer({ size: bytes(count), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(this.modeBuffers[0]!.get(key)!, 0, staging, 0, bytes(count));
+    const region = this.modeBuffers[0]!.get(key)!;
+    encoder.copyBufferToBuffer(region.buffer, region.offset, staging, 0, bytes(count));
     this.device.queue.submit([encoder.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
     if (this.errors.length) throw new Error(`WebGPU reported: ${this.errors[0]}`);
@@ -185,7 +217,7 @@ export class WebGpuBackend implements TrainingBackend {
 
   private async takeMetrics(): Promise<{ lossSum: number; correct: number }> {
     const [lossSum, correct] = await this.read("metrics", 2);
-    this.device.queue.writeBuffer(this.buffers.get("metrics")!, 0, new Float32Array(4));
+    this.write("metrics", new Float32Array(4));
     return { lossSum: lossSum!, correct: correct! };
   }
 
@@ -212,7 +244,7 @@ export class WebGpuBackend implements TrainingBackend {
   }
 
   restoreWeights(saved: unknown): void {
-    for (const [node, data] of saved as Map<number, Float32Array<ArrayBuffer>>) this.device.queue.writeBuffer(this.buffers.get(node)!, 0, data);
+    for (const [node, data] of saved as Map<number, Float32Array>) this.write(node, data);
   }
 
   /** Reads a node's current value (tests compare it with the CPU reference). */
@@ -221,7 +253,7 @@ export class WebGpuBackend implements TrainingBackend {
   }
 
   destroy(): void {
-    for (const b of new Set([...this.modeBuffers[0]!.values(), ...this.modeBuffers[1]!.values()])) b.destroy();
+    for (const b of this.owned) b.destroy();
     this.gpu.destroy();
   }
 }
