@@ -162,3 +162,21 @@ layers = {
 }
 (OUT / "layers.json").write_text(json.dumps(layers, indent=1) + "\n")
 print("wrote layers.json")
+
+# Initializer statistics from torch.nn.init on a 256×256 weight (fan_in = fan_out = 256).
+torch.manual_seed(0)
+init_cases = {
+    "xavier_uniform": lambda w: torch.nn.init.xavier_uniform_(w, gain=1.0),
+    "xavier_normal": lambda w: torch.nn.init.xavier_normal_(w, gain=2.0),
+    "kaiming_normal_relu": lambda w: torch.nn.init.kaiming_normal_(w, nonlinearity="relu"),
+    "kaiming_uniform_fan_out_relu": lambda w: torch.nn.init.kaiming_uniform_(w, mode="fan_out", nonlinearity="relu"),
+    "pytorch_default_linear": lambda w: torch.nn.init.kaiming_uniform_(w, a=math.sqrt(5)),
+    "normal_std_0.01": lambda w: torch.nn.init.normal_(w, std=0.01),
+}
+inits = {}
+for name, make in init_cases.items():
+    w = torch.empty(256, 256, dtype=torch.float32)
+    make(w)
+    inits[name] = {"mean": w.mean().item(), "std": w.std(unbiased=False).item(), "min": w.min().item(), "max": w.max().item()}
+(OUT / "inits.json").write_text(json.dumps(inits, indent=1) + "\n")
+print("wrote inits.json")
