@@ -44,7 +44,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
 }
 
 /** x^p for a constant p: repeated products for small integers (WGSL's pow is undefined for x < 0). */
-function powerExpr(x: string, p: number): string {
+export function powerExpr(x: string, p: number): string {
   if (Number.isInteger(p) && Math.abs(p) <= 8) {
     if (p === 0) return "1.0";
     const product = Array.from({ length: Math.abs(p) }, () => x).join(" * ");

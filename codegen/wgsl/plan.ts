@@ -5,6 +5,7 @@ import type { Program, ProgramNode } from "../../runtime/program.js";
 import { neededNodes } from "../../runtime/graph.js";
 import { flatLayout } from "../../runtime/webgpu/layout.js";
 import { emitKernel, matmul, type Epilogue, type KernelSource } from "./kernels.js";
+import { elementwiseGroups, emitFused, isElementwise } from "./fuse.js";
 import { emitMetrics, emitOptimizer, supportsOptimizer } from "./optimizer.js";
 
 export interface ModePlan {
@@ -27,13 +28,17 @@ const ACTIVATIONS = new Set(["relu", "leaky_relu", "tanh", "sigmoid"]);
  * bias add's only consumer, becomes one kernel that applies both in its epilogue. Returns, for each matmul
  * fused, its epilogue; and the nodes that no longer need a kernel.
  */
-function fuseEpilogues(nodes: ProgramNode[], need: boolean[], targets: Set<number>, training: boolean): { epilogues: Map<number, Epilogue>; absorbed: Set<number> } {
+function consumersOf(nodes: ProgramNode[], need: boolean[], training: boolean): Map<number, number[]> {
   const consumers = new Map<number, number[]>();
   for (const node of nodes) {
     if (!need[node.id]) continue;
     const inputs = node.op === "select_mode" ? [node.inputs[training ? 0 : 1]!] : node.inputs;
     for (const input of inputs) consumers.set(input, [...(consumers.get(input) ?? []), node.id]);
   }
+  return consumers;
+}
+
+function fuseEpilogues(nodes: ProgramNode[], need: boolean[], consumers: Map<number, number[]>, targets: Set<number>): { epilogues: Map<number, Epilogue>; absorbed: Set<number> } {
   const only = (id: number) => {
     const list = consumers.get(id) ?? [];
     return list.length === 1 && !targets.has(id) ? nodes[list[0]!]! : undefined;
@@ -64,9 +69,17 @@ function modePlan(program: Program, targets: number[], training: boolean, fuse: 
   const aliases = new Map<number, number>();
   const resolve = (id: number): number => aliases.get(id) ?? id;
   const kernels: KernelSource[] = [];
-  const { epilogues, absorbed } = fuse ? fuseEpilogues(nodes, need, new Set(targets), training) : { epilogues: new Map<number, Epilogue>(), absorbed: new Set<number>() };
+  const consumers = consumersOf(nodes, need, training);
+  const { epilogues, absorbed } = fuse ? fuseEpilogues(nodes, need, consumers, new Set(targets)) : { epilogues: new Map<number, Epilogue>(), absorbed: new Set<number>() };
+  // Values the matmul epilogues produce, and the targets, keep their own buffers.
+  const fixed = new Set<number>([...targets, ...absorbed, ...[...epilogues.values()].map((e) => e.output)]);
+  const internal = fuse ? elementwiseGroups(nodes, need, consumers, fixed, training) : new Set<number>();
   for (const node of nodes) {
-    if (!need[node.id] || absorbed.has(node.id)) continue;
+    if (!need[node.id] || absorbed.has(node.id) || internal.has(node.id)) continue;
+    if (fuse && !fixed.has(node.id) && isElementwise(node.op) && node.inputs.some((i) => internal.has(i))) {
+      kernels.push(emitFused(node, nodes, internal, resolve, training));
+      continue;
+    }
     const epilogue = epilogues.get(node.id);
     if (epilogue) {
       kernels.push(matmul({ ...node, inputs: node.inputs.map(resolve) }, nodes, { ...epilogue, bias: epilogue.bias === undefined ? undefined : resolve(epilogue.bias) }));

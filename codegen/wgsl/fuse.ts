@@ -1,0 +1,105 @@
+// Fusion of elementwise chains: a value with exactly one consumer, computed elementwise with the same shape
+// as that consumer, is folded into the consumer's kernel. Each fused kernel evaluates its little expression
+// tree per element in registers; only its leaves (other kernels' outputs, parameters, inputs) are read from
+// memory, with broadcasting resolved at the leaves. Decided here, in one pass over the graph; the emitter
+// only prints the result.
+import type { ProgramNode } from "../../runtime/program.js";
+import { broadcastIndex, countExpr, f32, GLOBALS_WGSL, HASH_WGSL } from "./common.js";
+import { powerExpr, type KernelSource } from "./kernels.js";
+
+type Emit = (args: string[], node: ProgramNode) => string;
+
+const ELEMENTWISE: Record<string, Emit> = {
+  add: ([a, b]) => `${a} + ${b}`,
+  sub: ([a, b]) => `${a} - ${b}`,
+  mul: ([a, b]) => `${a} * ${b}`,
+  div: ([a, b]) => `${a} / ${b}`,
+  scale: ([a], n) => `${a} * ${f32(n.attrs["c"] as number)}`,
+  pow: ([a], n) => powerExpr(a!, n.attrs["p"] as number),
+  rsqrt: ([a], n) => `inverseSqrt(${a} + ${f32(n.attrs["eps"] as number)})`,
+  relu: ([a]) => `max(${a}, 0.0)`,
+  relu_grad: ([y, g]) => `select(0.0, ${g}, ${y} > 0.0)`,
+  leaky_relu: ([a], n) => `select(${f32(n.attrs["alpha"] as number)} * ${a}, ${a}, ${a} > 0.0)`,
+  leaky_relu_grad: ([y, g], n) => `select(${f32(n.attrs["alpha"] as number)} * ${g}, ${g}, ${y} > 0.0)`,
+  tanh: ([a]) => `sign(${a}) * (1.0 - exp(-2.0 * abs(${a}))) / (1.0 + exp(-2.0 * abs(${a})))`,
+  tanh_grad: ([y, g]) => `${g} * (1.0 - ${y} * ${y})`,
+  sigmoid: ([a]) => `1.0 / (1.0 + exp(-${a}))`,
+  sigmoid_grad: ([y, g]) => `${g} * ${y} * (1.0 - ${y})`,
+  constant: (_, n) => f32(n.attrs["value"] as number),
+};
+
+export function isElementwise(op: string): boolean {
+  return op in ELEMENTWISE || op === "dropout";
+}
+
+function sameShape(a: ProgramNode["shape"], b: ProgramNode["shape"]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * Which nodes fold into their consumer's kernel. `consumers` counts uses in this mode; `fixed` nodes
+ * (targets, values other fusions produce) always keep their own buffer.
+ */
+export function elementwiseGroups(nodes: ProgramNode[], need: boolean[], consumers: Map<number, number[]>, fixed: Set<number>, training: boolean): Set<number> {
+  const internal = new Set<number>();
+  const fusible = (n: ProgramNode) => need[n.id] && !fixed.has(n.id) && isElementwise(n.op) && (n.op !== "dropout" || training);
+  for (const node of nodes) {
+    if (!fusible(node)) continue;
+    const users = consumers.get(node.id) ?? [];
+    if (users.length !== 1) continue;
+    const user = nodes[users[0]!]!;
+    if (fusible(user) && sameShape(node.shape, user.shape)) internal.add(node.id);
+  }
+  return internal;
+}
+
+/** The fused kernel of `root`, folding in the `internal` nodes it (transitively) consumes. */
+export function emitFused(root: ProgramNode, nodes: ProgramNode[], internal: Set<number>, resolve: (id: number) => number, training: boolean): KernelSource {
+  const members: number[] = [];
+  const visit = (id: number) => {
+    if (members.includes(id)) return;
+    for (const input of nodes[id]!.inputs) if (internal.has(input)) visit(input);
+    members.push(id);
+  };
+  visit(root.id);
+  const leaves: number[] = [];
+  const lines: string[] = [];
+  const value = (id: number): string => {
+    if (members.includes(id)) return `v${id}`;
+    const leaf = resolve(id);
+    let k = leaves.indexOf(leaf);
+    if (k < 0) {
+      k = leaves.length;
+      leaves.push(leaf);
+    }
+    return `in${k}[${broadcastIndex(root.shape, nodes[id]!.shape)}]`;
+  };
+  let needsHash = false;
+  for (const id of members) {
+    const node = nodes[id]!;
+    const args = node.inputs.map(value);
+    let expr: string;
+    if (node.op === "dropout") {
+      const p = node.attrs["p"] as number;
+      expr = training ? `select(${args[0]} * ${f32(1 / (1 - p))}, 0.0, (hash4(globals.seed, ${node.attrs["stream"]}u, globals.step, i) >> 8u) < ${Math.floor(p * 16777216)}u)` : args[0]!;
+      needsHash ||= training;
+    } else expr = ELEMENTWISE[node.op]!(args, node);
+    lines.push(`let v${id} = ${expr};`);
+  }
+  const bindings = [...leaves.map((node) => ({ node, write: false })), { node: root.id, write: true }];
+  const decls = bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.write ? "read_write" : "read"}> ${b.write ? "out" : `in${k}`}: array<f32>;`).join("\n");
+  return {
+    label: `${members.map((id) => nodes[id]!.op).join("+")} #${root.id}`,
+    bindings,
+    dispatch: { kind: "elements", shape: root.shape },
+    code: `${GLOBALS_WGSL}${needsHash ? HASH_WGSL : ""}${decls}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * 64u;
+  if (i >= ${countExpr(root.shape)}) { return; }
+  ${lines.join("\n  ")}
+  out[i] = v${root.id};
+}
+`,
+  };
+}
