@@ -66,7 +66,7 @@ const COMMANDS: Command[] = [
     summary: "Compile a .dl file and train its model",
     details: "Checks the file, lowers it to a compute graph, differentiates it and runs the training loop, printing\nloss, accuracy and learning rate per epoch. --json prints one JSON object per line: an `epoch` event per\nepoch and a final `done` event. Exit status: 0 trained, 1 errors in the file, training aborted (NaN/Inf\nloss, divergence) or no WebGPU adapter, 2 usage error. Backends: `cpu` (the reference) and `webgpu`\n(Dawn; one kernel per op for now).",
     flags: [
-      { name: "backend", values: ["cpu", "webgpu"], doc: "Where to train (default: cpu)." },
+      { name: "backend", values: ["cpu", "webgpu"], doc: "Where to train (default: WebGPU when an adapter exists, else cpu)." },
       { name: "epochs", values: [], doc: "Override the file's epochs." },
       { name: "seed", values: [], doc: "Override the file's seed." },
       { name: "json", doc: "Machine-readable output, one JSON object per line." },

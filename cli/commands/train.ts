@@ -26,7 +26,8 @@ function fmt(value: number | undefined, digits = 4): string {
 export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number> {
   const [file] = args.positional;
   if (args.positional.length > 1) throw new UsageError("`dslc train` trains one file at a time");
-  const backend = args.flags.get("backend") ?? "cpu";
+  // Default: WebGPU when an adapter exists (and supports everything the program needs), else the CPU.
+  const backend = args.flags.get("backend");
   const json = args.flags.has("json");
   const epochs = integerFlag(args, "epochs", 1);
   const seed = integerFlag(args, "seed", 0);
@@ -50,7 +51,18 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
   try {
     const options = { epochs, seed, onEpoch, onStep: (s: number, total: number) => progress.update(s, total, `step ${s}/${total}`) };
     const adapter = args.flags.get("adapter");
-    const done = backend === "webgpu" ? await trainWebGpu(compiled.program, options, { adapter: typeof adapter === "string" ? adapter : undefined }) : { ...(await trainCpu(compiled.program, options)), dispatches_per_step: null, peak_buffer_bytes: null };
+    const onCpu = async () => ({ ...(await trainCpu(compiled.program!, options)), dispatches_per_step: null, peak_buffer_bytes: null });
+    let done;
+    if (backend === "cpu") done = await onCpu();
+    else {
+      try {
+        done = await trainWebGpu(compiled.program, options, { adapter: typeof adapter === "string" ? adapter : undefined });
+      } catch (error) {
+        if (backend !== undefined || !(error instanceof NoAdapterError || error instanceof UnsupportedOnWebGpu)) throw error;
+        io.stderr(`note: ${error.message}; training on the CPU reference backend instead (choose with --backend)\n`);
+        done = await onCpu();
+      }
+    }
     progress.clear();
     const report = { event: "done", ...done };
     if (json) io.stdout(JSON.stringify(report) + "\n");

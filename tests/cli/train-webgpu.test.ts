@@ -13,6 +13,15 @@ describe("dslc train --backend webgpu", () => {
     expect(done.peak_buffer_bytes).toBeGreaterThan(0);
   }, 120_000);
 
+  it("is the default, and falls back to the CPU with a note when no adapter matches", async () => {
+    const byDefault = await dslc("train", "samples/xor.dl", "--epochs", "1", "--json");
+    expect(JSON.parse(byDefault.stdout.trim().split("\n").pop()!).backend).toBe("webgpu");
+    const fallback = await dslc("train", "samples/xor.dl", "--epochs", "1", "--json", "--adapter", "no-such-adapter");
+    expect(fallback.code).toBe(0);
+    expect(fallback.stderr).toContain("note: no WebGPU adapter matching `no-such-adapter` was found; training on the CPU reference backend instead");
+    expect(JSON.parse(fallback.stdout.trim().split("\n").pop()!).backend).toBe("cpu");
+  }, 120_000);
+
   it("names the fix when no adapter is found (E0702)", async () => {
     const result = await dslc("train", "samples/xor.dl", "--backend", "webgpu", "--adapter", "no-such-adapter");
     expect(result.code).toBe(1);

@@ -7,14 +7,14 @@ import { dslc } from "../helpers/cli.js";
 
 describe("dslc train", () => {
   it("prints a line per epoch and a summary", async () => {
-    const result = await dslc("train", "samples/xor.dl", "--epochs", "3");
+    const result = await dslc("train", "samples/xor.dl", "--epochs", "3", "--backend", "cpu");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^epoch {4}1 {2}train_loss \d\.\d{4} {2}val_loss — {2}train_acc \d+\.\d\d% {2}lr 5\.000e-1\n/);
     expect(result.stdout).toMatch(/done: 3 steps in \d+\.\d s on the CPU reference/);
   });
 
   it("prints JSON lines with --json: epoch events and a done event", async () => {
-    const result = await dslc("train", "samples/spirals.dl", "--epochs", "2", "--seed", "3", "--json");
+    const result = await dslc("train", "samples/spirals.dl", "--epochs", "2", "--seed", "3", "--json", "--backend", "cpu");
     expect(result.code).toBe(0);
     const events = result.stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(events.map((e) => e.event)).toEqual(["epoch", "epoch", "done"]);
@@ -37,7 +37,7 @@ describe("dslc train", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dslc-train-"));
     const file = path.join(dir, "diverge.dl");
     fs.writeFileSync(file, fs.readFileSync("samples/polyfit.dl", "utf8").replace("lr: 1e-6", "lr: 1"));
-    const result = await dslc("train", file, "--epochs", "5");
+    const result = await dslc("train", file, "--epochs", "5", "--backend", "cpu");
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/error\[E0701\]: training stopped: the training loss (became (NaN|Infinity) at step \d+|\(.+\) exceeds 3× its initial value)/);
     expect(result.stderr).toContain("the learning rate (1) is probably too high");
