@@ -50,6 +50,3 @@ export function categoriesOf(name: string): Category[] {
 export function namesIn(categories: readonly Category[]): string[] {
   return ALL_BUILTINS.filter((spec) => categories.includes(spec.category)).flatMap((spec) => [spec.name, ...(spec.aliases ?? [])]);
 }
-
-/** Names of layer-like things the piped value can flow into (layers and user blocks are added by the checker). */
-export const PIPE_CATEGORIES: readonly Category[] = ["layer"];

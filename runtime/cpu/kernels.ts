@@ -1,7 +1,7 @@
 // The CPU reference of every op in the graph IR (compiler/graph/ops.ts): plain loops, written for clarity
 // and exactness, not speed. Every WGSL kernel is tested against these.
 import { hash4 } from "../rng.js";
-import { broadcastShape, forEachBroadcast, size, zeros, type Tensor } from "./tensor.js";
+import { broadcastShape, forEachBroadcast, zeros, type Tensor } from "./tensor.js";
 
 export type Attrs = Record<string, number | string | boolean | (number | string)[]>;
 
@@ -207,8 +207,4 @@ export const KERNELS: Record<string, Kernel> = {
 /** Shapes with the batch symbol bound. */
 export function resolveShape(shape: (number | string)[], batch: number): number[] {
   return shape.map((d) => (d === "N" ? batch : (d as number)));
-}
-
-export function elementCount(shape: (number | string)[], batch: number): number {
-  return size(resolveShape(shape, batch));
 }

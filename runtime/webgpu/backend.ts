@@ -247,11 +247,6 @@ export class WebGpuBackend implements TrainingBackend {
     for (const [node, data] of saved as Map<number, Float32Array>) this.write(node, data);
   }
 
-  /** Reads a node's current value (tests compare it with the CPU reference). */
-  readNode(node: number, count: number): Promise<Float32Array> {
-    return this.read(node, count);
-  }
-
   destroy(): void {
     for (const b of this.owned) b.destroy();
     this.gpu.destroy();
