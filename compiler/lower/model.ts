@@ -3,6 +3,7 @@
 // Runs only on files that checked clean; what the backends cannot run yet is reported as E0601.
 import type * as A from "../../grammar/ast.js";
 import type { ArgValue } from "../builtins/types.js";
+import { evaluateConstant } from "../check/constants.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { Graph, type InitSpec } from "../graph/ir.js";
 import { GraphBuilder } from "../graph/ops.js";
@@ -78,23 +79,10 @@ export class ModelLowering {
     return param.type!.dims!.map((d, i) => (i === 0 ? "N" : this.constant(d) ?? 1));
   }
 
+  /** A numeric compile-time constant (`4`, `2 * width`, `-pi`), evaluated as the checker does. */
   private constant(expr: A.Expr): number | undefined {
-    switch (expr.kind) {
-      case "Number":
-        return expr.value;
-      case "Name": {
-        const v = this.lets.get(expr.name);
-        return typeof v === "number" ? v : expr.name === "pi" ? Math.PI : expr.name === "e" ? Math.E : undefined;
-      }
-      case "Negate": {
-        const v = this.constant(expr.operand);
-        return v === undefined ? undefined : -v;
-      }
-      case "Paren":
-        return this.constant(expr.inner);
-      default:
-        return undefined;
-    }
+    const value = evaluateConstant(expr, (name) => (this.lets.has(name) ? this.lets.get(name) : "unknown-name"));
+    return typeof value === "number" ? value : undefined;
   }
 
   private body(statements: A.Statement[], scope: Scope): Value | undefined {

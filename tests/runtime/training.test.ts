@@ -18,6 +18,19 @@ async function curve(file: string, options: { epochs: number; seed?: number }, e
   return epochs;
 }
 
+describe("lowering", () => {
+  it("evaluates constant arithmetic in layer sizes as the checker does", () => {
+    const source = "let w = 4\nmodel M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(2 * w) |> relu |> dense(3)\n}\ntrain {\n  data = spirals(classes: 3)\n  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 1\n}\n";
+    const compiled = compileProgram(source, "/virtual/sizes.dl");
+    expect(compiled.program!.params.map((p) => [p.name, p.shape])).toEqual([
+      ["dense_0.weight", [8, 2]],
+      ["dense_0.bias", [8]],
+      ["dense_1.weight", [3, 8]],
+      ["dense_1.bias", [3]],
+    ]);
+  });
+});
+
 describe("CPU training", () => {
   it("solves XOR", async () => {
     const epochs = await curve("samples/xor.dl", { epochs: 300 });
