@@ -4,33 +4,11 @@
 // memory, with broadcasting resolved at the leaves. Decided here, in one pass over the graph; the emitter
 // only prints the result.
 import type { ProgramNode } from "../../runtime/program.js";
-import { broadcastIndex, countExpr, f32, GLOBALS_WGSL, HASH_WGSL } from "./common.js";
-import { powerExpr, type KernelSource } from "./kernels.js";
+import { broadcastIndex, countExpr, GLOBALS_WGSL, HASH_WGSL } from "./common.js";
+import { elementwiseExpr, isElementwise } from "./elementwise.js";
+import type { KernelSource } from "./kernels.js";
 
-type Emit = (args: string[], node: ProgramNode) => string;
-
-const ELEMENTWISE: Record<string, Emit> = {
-  add: ([a, b]) => `${a} + ${b}`,
-  sub: ([a, b]) => `${a} - ${b}`,
-  mul: ([a, b]) => `${a} * ${b}`,
-  div: ([a, b]) => `${a} / ${b}`,
-  scale: ([a], n) => `${a} * ${f32(n.attrs["c"] as number)}`,
-  pow: ([a], n) => powerExpr(a!, n.attrs["p"] as number),
-  rsqrt: ([a], n) => `inverseSqrt(${a} + ${f32(n.attrs["eps"] as number)})`,
-  relu: ([a]) => `max(${a}, 0.0)`,
-  relu_grad: ([y, g]) => `select(0.0, ${g}, ${y} > 0.0)`,
-  leaky_relu: ([a], n) => `select(${f32(n.attrs["alpha"] as number)} * ${a}, ${a}, ${a} > 0.0)`,
-  leaky_relu_grad: ([y, g], n) => `select(${f32(n.attrs["alpha"] as number)} * ${g}, ${g}, ${y} > 0.0)`,
-  tanh: ([a]) => `sign(${a}) * (1.0 - exp(-2.0 * abs(${a}))) / (1.0 + exp(-2.0 * abs(${a})))`,
-  tanh_grad: ([y, g]) => `${g} * (1.0 - ${y} * ${y})`,
-  sigmoid: ([a]) => `1.0 / (1.0 + exp(-${a}))`,
-  sigmoid_grad: ([y, g]) => `${g} * ${y} * (1.0 - ${y})`,
-  constant: (_, n) => f32(n.attrs["value"] as number),
-};
-
-export function isElementwise(op: string): boolean {
-  return op in ELEMENTWISE || op === "dropout";
-}
+export { isElementwise };
 
 function sameShape(a: ProgramNode["shape"], b: ProgramNode["shape"]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
@@ -77,14 +55,8 @@ export function emitFused(root: ProgramNode, nodes: ProgramNode[], internal: Set
   let needsHash = false;
   for (const id of members) {
     const node = nodes[id]!;
-    const args = node.inputs.map(value);
-    let expr: string;
-    if (node.op === "dropout") {
-      const p = node.attrs["p"] as number;
-      expr = training ? `select(${args[0]} * ${f32(1 / (1 - p))}, 0.0, (hash4(globals.seed, ${node.attrs["stream"]}u, globals.step, i) >> 8u) < ${Math.floor(p * 16777216)}u)` : args[0]!;
-      needsHash ||= training;
-    } else expr = ELEMENTWISE[node.op]!(args, node);
-    lines.push(`let v${id} = ${expr};`);
+    needsHash ||= training && node.op === "dropout";
+    lines.push(`let v${id} = ${elementwiseExpr(node.op, node.inputs.map(value), node.attrs, training)};`);
   }
   const bindings = [...leaves.map((node) => ({ node, write: false })), { node: root.id, write: true }];
   const decls = bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.write ? "read_write" : "read"}> ${b.write ? "out" : `in${k}`}: array<f32>;`).join("\n");

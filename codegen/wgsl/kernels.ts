@@ -1,7 +1,9 @@
 // WGSL for every op of the graph IR, one kernel per node (fusion comes later). Pure text generation: no
 // device access here. Each kernel's output is checked against the CPU reference (runtime/cpu/kernels.ts).
 import type { ProgramNode } from "../../runtime/program.js";
-import { broadcastIndex, countExpr, dimExpr, f32, GLOBALS_WGSL, HASH_WGSL, type Dim } from "./common.js";
+import { broadcastIndex, countExpr, dimExpr, f32, GLOBALS_WGSL, type Dim } from "./common.js";
+import { elementwiseExpr } from "./elementwise.js";
+import { emitFused } from "./fuse.js";
 
 export type Dispatch =
   | { kind: "elements"; shape: Dim[] }
@@ -41,16 +43,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
 }
 `,
   };
-}
-
-/** x^p for a constant p: repeated products for small integers (WGSL's pow is undefined for x < 0). */
-export function powerExpr(x: string, p: number): string {
-  if (Number.isInteger(p) && Math.abs(p) <= 8) {
-    if (p === 0) return "1.0";
-    const product = Array.from({ length: Math.abs(p) }, () => x).join(" * ");
-    return p > 0 ? `(${product})` : `(1.0 / (${product}))`;
-  }
-  return `pow(${x}, ${f32(p)})`;
 }
 
 function shapeOf(nodes: ProgramNode[], id: number): Dim[] {
@@ -115,12 +107,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   };
 }
 
-/**
- * Tiled matmul with register blocking (the layout TensorFlow.js's WebGPU backend uses): a 32×32 output tile
- * per workgroup of 8×8 threads, each accumulating a 4×4 block in registers; A and B tiles staged in
- * workgroup memory, loaded so that neighbouring lanes read neighbouring addresses. Transposed operands are
- * read in place (no transposed copies); edges are bounds-checked, so any size works.
- */
 /** A fused epilogue: `+ bias[col]`, then an activation, written to `output` instead of the matmul's node. */
 export interface Epilogue {
   bias?: number;
@@ -128,21 +114,12 @@ export interface Epilogue {
   output: number;
 }
 
-function activationExpr(activation: Epilogue["activation"], v: string): string {
-  switch (activation?.op) {
-    case "relu":
-      return `max(${v}, 0.0)`;
-    case "leaky_relu":
-      return `select(${f32(activation.alpha ?? 0.01)} * ${v}, ${v}, ${v} > 0.0)`;
-    case "tanh":
-      return `(sign(${v}) * (1.0 - exp(-2.0 * abs(${v}))) / (1.0 + exp(-2.0 * abs(${v}))))`;
-    case "sigmoid":
-      return `(1.0 / (1.0 + exp(-${v})))`;
-    default:
-      return v;
-  }
-}
-
+/**
+ * Tiled matmul with register blocking (the layout TensorFlow.js's WebGPU backend uses): a 32×32 output tile
+ * per workgroup of 8×8 threads, each accumulating a 4×4 block in registers; A and B tiles staged in
+ * workgroup memory, loaded so that neighbouring lanes read neighbouring addresses. Transposed operands are
+ * read in place (no transposed copies); edges are bounds-checked, so any size works.
+ */
 export function matmul(node: ProgramNode, nodes: ProgramNode[], epilogue?: Epilogue): KernelSource {
   const [a, b] = node.inputs as [number, number];
   const ta = Boolean(node.attrs["transA"]);
@@ -157,7 +134,9 @@ export function matmul(node: ProgramNode, nodes: ProgramNode[], epilogue?: Epilo
   const bias = epilogue?.bias;
   const bindings = [{ node: a, write: false }, { node: b, write: false }, ...(bias === undefined ? [] : [{ node: bias, write: false }]), { node: epilogue?.output ?? node.id, write: true }];
   const names = bias === undefined ? ["a", "b", "c"] : ["a", "b", "bias", "c"];
-  const value = activationExpr(epilogue?.activation, bias === undefined ? "acc[i][j]" : "(acc[i][j] + bias[col])");
+  const sum = bias === undefined ? "acc[i][j]" : "(acc[i][j] + bias[col])";
+  const activation = epilogue?.activation;
+  const value = activation ? elementwiseExpr(activation.op, [sum], activation.alpha === undefined ? {} : { alpha: activation.alpha }, true) : sum;
   const fused = [bias === undefined ? "" : "bias", epilogue?.activation?.op ?? ""].filter(Boolean).join(" + ");
   return {
     label: `matmul #${node.id}${fused ? ` + ${fused}` : ""}`,
@@ -254,43 +233,24 @@ export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: bo
     case "select_mode":
       return undefined;
     case "constant":
-      return elementwise(node, [], `out[i] = ${f32(a["value"] as number)};`);
     case "add":
     case "sub":
     case "mul":
-    case "div": {
-      const op = { add: "+", sub: "-", mul: "*", div: "/" }[node.op];
-      return elementwise(node, [x!, y!], `out[i] = in0[${broadcastIndex(node.shape, shapeOf(nodes, x!))}] ${op} in1[${broadcastIndex(node.shape, shapeOf(nodes, y!))}];`);
-    }
+    case "div":
     case "scale":
-      return elementwise(node, [x!], `out[i] = in0[i] * ${f32(a["c"] as number)};`);
     case "pow":
-      return elementwise(node, [x!], `let v = in0[i];\n  out[i] = ${powerExpr("v", a["p"] as number)};`);
     case "rsqrt":
-      return elementwise(node, [x!], `out[i] = inverseSqrt(in0[i] + ${f32(a["eps"] as number)});`);
     case "relu":
-      return elementwise(node, [x!], "out[i] = max(in0[i], 0.0);");
     case "relu_grad":
-      return elementwise(node, [x!, y!], "out[i] = select(0.0, in1[i], in0[i] > 0.0);");
     case "leaky_relu":
-      return elementwise(node, [x!], `out[i] = select(${f32(a["alpha"] as number)} * in0[i], in0[i], in0[i] > 0.0);`);
     case "leaky_relu_grad":
-      return elementwise(node, [x!, y!], `out[i] = select(${f32(a["alpha"] as number)} * in1[i], in1[i], in0[i] > 0.0);`);
     case "tanh":
-      // tanh through exp(-2|x|): exact to rounding and never overflows.
-      return elementwise(node, [x!], "let v = in0[i];\n  let e = exp(-2.0 * abs(v));\n  out[i] = sign(v) * (1.0 - e) / (1.0 + e);");
     case "tanh_grad":
-      return elementwise(node, [x!, y!], "out[i] = in1[i] * (1.0 - in0[i] * in0[i]);");
     case "sigmoid":
-      return elementwise(node, [x!], "out[i] = 1.0 / (1.0 + exp(-in0[i]));");
     case "sigmoid_grad":
-      return elementwise(node, [x!, y!], "out[i] = in1[i] * in0[i] * (1.0 - in0[i]);");
-    case "dropout": {
-      if (!training) return elementwise(node, [x!], "out[i] = in0[i];");
-      const p = a["p"] as number;
-      const threshold = Math.floor(p * 16777216);
-      return elementwise(node, [x!], `let h = hash4(globals.seed, ${a["stream"]}u, globals.step, i);\n  out[i] = select(in0[i] * ${f32(1 / (1 - p))}, 0.0, (h >> 8u) < ${threshold}u);`, HASH_WGSL);
-    }
+    case "dropout":
+      // A chain of one: the same printer as fused chains, with broadcasting resolved at the inputs.
+      return emitFused(node, nodes, new Set(), (id) => id, training);
     case "broadcast_to":
       return elementwise(node, [x!], `out[i] = in0[${broadcastIndex(node.shape, shapeOf(nodes, x!))}];`);
     case "mean_batch_grad": {
@@ -326,7 +286,7 @@ export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: bo
         `fn rowLoss(r: u32) -> f32 {
   let base = r * ${cols}u;
   let cols = ${cols}u;
-  ${SOFTMAX_ROW.replace(/in0/g, "in0")}
+  ${SOFTMAX_ROW}
   let logSum = log(sum) + mx;
   let label = u32(in1[r]);
   var loss = 0.0;
