@@ -12,6 +12,7 @@ import type { DataSpec, ProgramNode } from "../runtime/program.js";
 import { prepareData, gather } from "../runtime/data/pipeline.js";
 import { acquireDevice } from "../runtime/webgpu/device.js";
 import { WebGpuBackend } from "../runtime/webgpu/backend.js";
+import { workgroupCount } from "../runtime/webgpu/dispatch.js";
 
 const BATCH = 128;
 const STEPS = 12;
@@ -73,8 +74,8 @@ async function dslcMatmul(): Promise<number> {
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
-    const tile = kernel.dispatch.kind === "tiles" ? kernel.dispatch.tile : 16;
-    for (let i = 0; i < times; i++) pass.dispatchWorkgroups(n / tile, n / tile);
+    const [x, y] = workgroupCount(kernel.dispatch, 1);
+    for (let i = 0; i < times; i++) pass.dispatchWorkgroups(x, y);
     pass.end();
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();

@@ -4,6 +4,7 @@
 // the device and are read back once per epoch.
 import type { KernelPlan, ModePlan } from "../../codegen/wgsl/plan.js";
 import type { Dispatch, KernelSource } from "../../codegen/wgsl/kernels.js";
+import { workgroupCount } from "./dispatch.js";
 import { optimizerStateNames } from "./state.js";
 import { flatLayout } from "./layout.js";
 import { planMemory } from "./memory.js";
@@ -13,8 +14,6 @@ import type { TrainingBackend } from "../loop.js";
 import type { Program } from "../program.js";
 import type { GpuContext } from "./device.js";
 
-const WORKGROUP = 64;
-const MAX_GROUPS = 65535;
 
 interface Compiled {
   pipeline: GPUComputePipeline;
@@ -149,23 +148,6 @@ export class WebGpuBackend implements TrainingBackend {
     });
   }
 
-  private workgroups(dispatch: Dispatch, batch: number): [number, number] {
-    const count = (shape: (number | string)[]) => shape.reduce<number>((p, d) => p * (d === "N" ? batch : (d as number)), 1);
-    switch (dispatch.kind) {
-      case "single":
-        return [1, 1];
-      case "tiles": {
-        const rows = dispatch.rows === "N" ? batch : (dispatch.rows as number);
-        const cols = dispatch.cols === "N" ? batch : (dispatch.cols as number);
-        return [Math.ceil(cols / dispatch.tile), Math.ceil(rows / dispatch.tile)];
-      }
-      default: {
-        const groups = Math.ceil(count(dispatch.shape) / WORKGROUP);
-        return groups <= MAX_GROUPS ? [Math.max(1, groups), 1] : [MAX_GROUPS, Math.ceil(groups / MAX_GROUPS)];
-      }
-    }
-  }
-
   private writeBatch(batch: Dataset, step: number, lr: number): void {
     if (batch.count > this.maxBatch) throw new Error(`internal: batch ${batch.count} exceeds the buffers' ${this.maxBatch}`);
     const q = this.device.queue;
@@ -188,7 +170,7 @@ export class WebGpuBackend implements TrainingBackend {
     for (const k of kernels) {
       pass.setPipeline(k.pipeline);
       pass.setBindGroup(0, k.bindGroup);
-      const [x, y] = this.workgroups(k.dispatch, batch);
+      const [x, y] = workgroupCount(k.dispatch, batch);
       pass.dispatchWorkgroups(x, y);
     }
     pass.end();

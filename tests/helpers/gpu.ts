@@ -1,6 +1,7 @@
 // Runs single generated kernels on the WebGPU device, for comparing each with the CPU reference.
 import type { KernelSource } from "../../codegen/wgsl/kernels.js";
 import { acquireDevice, type GpuContext } from "../../runtime/webgpu/device.js";
+import { workgroupCount } from "../../runtime/webgpu/dispatch.js";
 
 let context: Promise<GpuContext> | undefined;
 
@@ -35,9 +36,7 @@ export async function runKernelReadAll(kernel: KernelSource, buffers: Map<number
   });
   const pipeline = device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module: device.createShaderModule({ code: kernel.code }), entryPoint: "main" } });
   const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: uniform } }, ...kernel.bindings.map((b, k) => ({ binding: k + 1, resource: { buffer: gpuBuffers.get(b.node)! } }))] });
-  const count = (shape: (number | string)[]) => shape.reduce<number>((p, d) => p * (d === "N" ? globals.batch : (d as number)), 1);
-  const d = kernel.dispatch;
-  const [x, y] = d.kind === "single" ? [1, 1] : d.kind === "tiles" ? [Math.ceil(count([d.cols]) / d.tile), Math.ceil(count([d.rows]) / d.tile)] : [Math.max(1, Math.ceil(count(d.shape) / 64)), 1];
+  const [x, y] = workgroupCount(kernel.dispatch, globals.batch);
   const written = kernel.bindings.filter((b) => b.write).map((b) => b.node);
   const staging = new Map(written.map((key) => [key, device.createBuffer({ size: Math.max(16, Math.ceil((buffers.get(key)!.length * 4) / 16) * 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST })]));
   const encoder = device.createCommandEncoder();
