@@ -13,6 +13,7 @@ import { prepareData, gather } from "../runtime/data/pipeline.js";
 import { acquireDevice } from "../runtime/webgpu/device.js";
 import { WebGpuBackend } from "../runtime/webgpu/backend.js";
 import { workgroupCount } from "../runtime/webgpu/dispatch.js";
+import { GLOBALS_BYTES } from "../runtime/webgpu/globals.js";
 
 const BATCH = 128;
 const STEPS = 12;
@@ -43,10 +44,10 @@ async function dslcWebGpu(): Promise<{ samplesPerSecond: number; dispatches: num
   const backend = new WebGpuBackend(gpu, program, planKernels(program), 0, BATCH);
   const data = prepareData(program.data as DataSpec, 0).train;
   const batch = gather(data, Uint32Array.from({ length: BATCH }, (_, i) => i));
-  for (let i = 0; i < WARMUP; i++) backend.step(batch, i, 1e-3);
+  for (let i = 0; i < WARMUP; i++) backend.step(batch, i, { lr: 1e-3 });
   await backend.takeEpochSums();
   const start = performance.now();
-  for (let i = 0; i < STEPS; i++) backend.step(batch, i, 1e-3);
+  for (let i = 0; i < STEPS; i++) backend.step(batch, i, { lr: 1e-3 });
   await backend.takeEpochSums();
   const seconds = (performance.now() - start) / 1000;
   const dispatches = backend.dispatchesPerStep;
@@ -65,7 +66,7 @@ async function dslcMatmul(): Promise<number> {
   const kernel = emitKernel(nodes[2]!, nodes, true)!;
   const { device } = await acquireDevice();
   const buffers = [0, 1, 2].map(() => device.createBuffer({ size: n * n * 4, usage: GPUBufferUsage.STORAGE }));
-  const uniform = device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const uniform = device.createBuffer({ size: GLOBALS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   const layout = device.createBindGroupLayout({ entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } }, ...[1, 2].map((b) => ({ binding: b, visibility: GPUShaderStage.COMPUTE, buffer: { type: "read-only-storage" as const } })), { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: { type: "storage" } }] });
   const pipeline = device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module: device.createShaderModule({ code: kernel.code }), entryPoint: "main" } });
   const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: uniform } }, ...buffers.map((buffer, k) => ({ binding: k + 1, resource: { buffer } }))] });

@@ -2,6 +2,7 @@
 // autodiff. Diagnostics of both phases come back together.
 import type { DataProbe } from "./check/context.js";
 import { DiagnosticBag, type Diagnostic } from "./diagnostics/diagnostic.js";
+import type { TrainOverrides } from "./check/train.js";
 import { runFrontend, type FrontendResult } from "./frontend.js";
 import { lowerProgram } from "./lower/program.js";
 import type { Program } from "../runtime/program.js";
@@ -12,15 +13,13 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
 }
 
-/** Settings given on the command line that replace the file's (the schedule's horizon follows them). */
-export interface Overrides {
-  epochs?: number;
-}
+/** Settings given on the command line that replace the file's; the checker elaborates with them, so the schedule's horizon follows. */
+export type Overrides = TrainOverrides;
 
 export function compileProgram(text: string, path: string, probe?: DataProbe, overrides: Overrides = {}): CompileResult {
-  const frontend = runFrontend(text, path, probe);
+  const frontend = runFrontend(text, path, probe, overrides);
   if (frontend.diagnostics.some((d) => d.severity === "error")) return { frontend, diagnostics: frontend.diagnostics };
   const bag = new DiagnosticBag();
-  const program = lowerProgram(frontend.ast, frontend.check, bag, path, overrides);
+  const program = lowerProgram(frontend.check, bag, path);
   return { frontend, program: bag.hasErrors ? undefined : program, diagnostics: [...frontend.diagnostics, ...bag.items] };
 }

@@ -3,6 +3,7 @@
 import type { DlFile } from "../grammar/ast.js";
 import { parse } from "../grammar/parse.js";
 import { checkFile, type CheckResult } from "./check/check.js";
+import type { TrainOverrides } from "./check/train.js";
 import type { DataProbe } from "./check/context.js";
 import { sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.js";
 import { SourceFile } from "./diagnostics/source.js";
@@ -16,10 +17,10 @@ export interface FrontendResult {
   syntaxErrors: number;
 }
 
-export function runFrontend(text: string, path: string, probe?: DataProbe): FrontendResult {
+export function runFrontend(text: string, path: string, probe?: DataProbe, overrides?: TrainOverrides): FrontendResult {
   const source = new SourceFile(path, text);
   const parsed = parse(text);
-  const check = checkFile(parsed.file, { path, probe });
+  const check = checkFile(parsed.file, { path, probe, overrides });
   // Inside an item the parser had to repair, semantic errors are mostly echoes of the syntax error: hide them.
   const broken = parsed.file.items.filter((item) => parsed.diagnostics.some((d) => d.span && d.span.start >= item.span.start && d.span.start <= item.span.end));
   const inBroken = (d: Diagnostic) => d.span !== undefined && broken.some((item) => d.span!.start >= item.span.start && d.span!.start <= item.span.end);

@@ -4,7 +4,7 @@
 // Context is read from the raw text before the cursor, because while typing the file rarely parses.
 import { CompletionItemKind, InsertTextFormat, type CompletionItem } from "vscode-languageserver";
 import { ALL_BUILTINS, lookupBuiltin } from "../compiler/builtins/registry.js";
-import { describeBuiltin, signature } from "../compiler/builtins/describe.js";
+import { describeBuiltin, formatDefault, signature } from "../compiler/builtins/describe.js";
 import { METRICS, SEARCH_SETTINGS, TRAIN_SETTINGS, type SettingSpec } from "../compiler/builtins/training.js";
 import type { ArgType, BuiltinSpec, Category } from "../compiler/builtins/types.js";
 import type { Analysis } from "./analysis.js";
@@ -124,7 +124,7 @@ function layerNames(analysis: Analysis): string[] {
 function settingItems(settings: SettingSpec[]): CompletionItem[] {
   return settings.map((s) => {
     const structured = typeof s.type === "string" || (typeof s.type === "object" && (s.type.t === "ref" || s.type.t === "list"));
-    return { label: s.name, kind: CompletionItemKind.Property, detail: s.default !== undefined ? `default: ${String(s.default)}` : undefined, documentation: s.doc, insertText: structured ? `${s.name} = ` : `${s.name} ` };
+    return { label: s.name, kind: CompletionItemKind.Property, detail: s.default !== undefined ? `default: ${formatDefault(s.default)}` : undefined, documentation: s.doc, insertText: structured ? `${s.name} = ` : `${s.name} ` };
   });
 }
 

@@ -5,7 +5,7 @@ import type { TextDocument } from "vscode-languageserver-textdocument";
 import type * as A from "../grammar/ast.js";
 import { nodesAt, type Node } from "../grammar/walk.js";
 import { printExpr, printType } from "../grammar/format/print-expr.js";
-import { describeBuiltin } from "../compiler/builtins/describe.js";
+import { describeBuiltin, formatResolved } from "../compiler/builtins/describe.js";
 import { ALL_BUILTINS } from "../compiler/builtins/registry.js";
 import { formatShape } from "../compiler/check/shapes.js";
 import type { Analysis } from "./analysis.js";
@@ -42,6 +42,9 @@ export function hover(document: TextDocument, analysis: Analysis, offset: number
   const shape = analysis.check.shapes.get(target.node as A.Expr);
   // A call in a pipeline has the shape of its output; show it as `dense(256) → f32[N, 256]`.
   if (shape) parts.push(code("kind" in target.node && target.node.kind === "Call" ? `${target.name}(…) → ${formatShape(shape)}` : `${target.name}: ${formatShape(shape)}`));
+  // The call as training will run it: positional arguments named, `let`s substituted, defaults filled.
+  const resolved = analysis.check.calls.get(target.node as A.Expr);
+  if (resolved) parts.push(`runs as \`${formatResolved(resolved)}\``);
   const symbol = analysis.symbols.at(offset);
   const declaration = analysis.ast.items.find((i): i is A.ModelDecl => (i.kind === "Model" || i.kind === "Block") && i.name.name === target.name);
   const letDecl = analysis.ast.items.find((i): i is A.LetDecl => i.kind === "Let" && i.name.name === target.name);

@@ -1,28 +1,77 @@
-// The training loop shared by every backend: epochs of shuffled batches, the learning-rate schedule, a
-// validation pass in evaluation mode each epoch, early stopping, and the babysitting aborts (NaN/Inf loss,
-// loss above 3× its initial value). Backends only run steps and report sums.
+// The training loop shared by every backend: epochs of shuffled batches (or a `steps` budget that may end
+// mid-epoch), the learning-rate schedule, evaluation on the validation split at `eval_every`, the training
+// loss read back at `log_every` (asynchronously: the loop waits only for a reading one interval old, which
+// the device has long finished), the monitored metrics, early stopping, the babysitting aborts (NaN/Inf,
+// or a loss above 3× the first logged one) and the test split at the end. Backends only run steps and
+// report sums; every decision is made here, so the CPU and WebGPU backends behave identically.
 import { performance } from "node:perf_hooks";
 import { epochBatches, gather, prepareData } from "./data/pipeline.js";
 import type { Dataset } from "./data/sources.js";
-import type { Program } from "./program.js";
-import { learningRate } from "./schedules.js";
+import type { Metric, Program } from "./program.js";
+import { scheduleAt, type StepHyperparameters } from "./schedules.js";
+
+/** Loss, accuracy and top-5 accuracy of one pass over a split (accuracies for classification only). */
+export interface Measurements {
+  loss: number;
+  accuracy?: number;
+  top5?: number;
+}
+
+/** The parameter health the notes teach to watch: ‖Δθ‖/‖θ‖ per parameter tensor and the global gradient norm. */
+export interface Probe {
+  update_ratio: Record<string, number>;
+  grad_norm: number;
+}
 
 export interface EpochReport {
   epoch: number;
+  /** Optimizer steps taken so far. */
+  step: number;
   train_loss: number;
   train_accuracy?: number;
+  train_top5?: number;
   val_loss?: number;
   val_accuracy?: number;
+  val_top5?: number;
   lr: number;
+  /** The latest probe, when `monitor` asks for update ratios or the gradient norm. */
+  update_ratio?: Record<string, number>;
+  grad_norm?: number;
+}
+
+/** A logged step: its batch's loss, read back at `log_every`, and the probe when monitored. */
+export interface LogReport {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  update_ratio?: Record<string, number>;
+  grad_norm?: number;
+}
+
+/** An evaluation on the validation split (at `eval_every`). */
+export interface EvalReport {
+  step: number;
+  epoch: number;
+  val_loss: number;
+  val_accuracy?: number;
+  val_top5?: number;
 }
 
 export interface DoneReport {
   backend: "cpu" | "webgpu";
   adapter: string;
   steps: number;
+  epochs: number;
   train_loss: number;
   val_loss?: number;
   val_accuracy?: number;
+  /** The test split, evaluated once at the end with the final (or restored best) weights. */
+  test_loss?: number;
+  test_accuracy?: number;
+  test_top5?: number;
+  /** Early stopping ended the run; the epoch whose weights were kept when they were restored. */
+  stopped_early?: { epoch: number; restored_epoch?: number };
   seconds: number;
 }
 
@@ -37,98 +86,187 @@ export class TrainingAborted extends Error {
 }
 
 export interface TrainOptions {
-  epochs?: number;
-  seed?: number;
+  /** Stop after this many epochs (the schedule still follows the compiled run's length). */
+  stopAfterEpochs?: number;
   onEpoch?: (report: EpochReport) => void;
+  onLog?: (report: LogReport) => void;
+  onEvaluate?: (report: EvalReport) => void;
   onStep?: (step: number, totalSteps: number) => void;
+}
+
+/** What a backend reads back for a logged step. */
+export interface StepReading {
+  loss: number;
+  probe?: Probe;
 }
 
 /** What a backend does; the loop decides when. */
 export interface TrainingBackend {
   readonly name: "cpu" | "webgpu";
   readonly adapter: string;
-  /** Runs one training step (forward, backward, update). May return the loss when it is already on the host. */
-  step(batch: Dataset, step: number, lr: number): number | undefined;
-  /** Sum of loss·batch and of correct predictions since the last call (one readback per epoch). */
-  takeEpochSums(): Promise<{ lossSum: number; correct: number }>;
-  evaluate(data: Dataset): Promise<{ loss: number; accuracy?: number }>;
+  /**
+   * Runs one training step (forward, backward, update) with the schedule's learning rate and, when it cycles
+   * it, momentum (β₁ for the Adam family). When `read` is set it also reads back this step's loss (and with
+   * `probe` the update/weight ratios and gradient norm), resolved once the device has finished the step.
+   */
+  step(batch: Dataset, step: number, hyper: StepHyperparameters, read?: { probe: boolean }): Promise<StepReading> | undefined;
+  /** Sums since the last call: loss·batch, correct predictions and top-5 hits (one readback per epoch). */
+  takeEpochSums(): Promise<{ lossSum: number; correct: number; top5: number }>;
+  evaluate(data: Dataset): Promise<Measurements>;
   saveWeights(): Promise<unknown>;
   restoreWeights(saved: unknown): void;
 }
 
-export async function runTraining(program: Program, backend: TrainingBackend, seed: number, options: TrainOptions = {}): Promise<DoneReport> {
+const EVALUATION_METRICS = new Set<Metric>(["val_loss", "val_accuracy", "val_top5"]);
+
+export async function runTraining(program: Program, backend: TrainingBackend, options: TrainOptions = {}): Promise<DoneReport> {
   const started = performance.now();
-  const epochs = options.epochs ?? program.loop.epochs;
-  const data = prepareData(program.data, seed);
-  const batchSize = program.loop.batch === "full" ? data.train.count : program.loop.batch;
+  const { loop } = program;
+  const data = prepareData(program.data, loop.seed);
+  const batchSize = loop.batch === "full" ? data.train.count : loop.batch;
   const lr0 = program.optimizer.lr;
-  const stopping = program.loop.earlyStopping;
+  const stopping = loop.earlyStopping;
   const classification = program.task === "classification";
-  let step = 0;
+  const probing = loop.monitor.includes("update_ratio") || loop.monitor.includes("grad_norm");
+  const epochs = Math.min(loop.epochs, options.stopAfterEpochs ?? Infinity);
+  const totalSteps = Math.min(loop.steps, epochs * Math.max(1, Math.ceil(data.train.count / batchSize)));
+  const hyperAt = (step: number, epoch: number) => scheduleAt(program.schedule.spec, lr0, program.schedule.per === "step" ? step : epoch);
+  const pending: { step: number; epoch: number; lr: number; reading: Promise<StepReading> }[] = [];
   let firstLoss: number | undefined;
+  let probe: Probe | undefined;
   let last: EpochReport | undefined;
   let best: { value: number; epoch: number; weights: unknown } | undefined;
-  const stepsPerEpoch = Math.ceil(data.train.count / batchSize);
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const lrAt = (s: number) => learningRate(program.schedule.spec, lr0, program.schedule.per === "step" ? s : epoch);
+  let checksSinceBest = 0;
+  let stoppedEarly = false;
+  let step = 0;
+
+  /** Handles logged readings; `upTo` keeps the newest interval pending so the device is never waited on. */
+  const drain = async (upTo: number) => {
+    while (pending.length > 0 && pending[0]!.step <= upTo) {
+      const entry = pending.shift()!;
+      const reading = await entry.reading;
+      if (reading.probe) probe = reading.probe;
+      checkLoss(reading.loss, entry);
+      options.onLog?.({ step: entry.step + 1, epoch: entry.epoch + 1, loss: reading.loss, lr: entry.lr, ...(reading.probe ?? {}) });
+    }
+  };
+  // One definition of "initial loss" for both backends: the first logged loss (that of the first step).
+  const checkLoss = (loss: number, at: { step: number; epoch: number; lr: number }) => {
+    const where = `at step ${at.step + 1} (epoch ${at.epoch + 1})`;
+    if (!Number.isFinite(loss)) throw new TrainingAborted(`the training loss became ${loss} ${where}`, `the learning rate (${at.lr}) is probably too high: try dividing it by 10`, at.epoch + 1);
+    firstLoss ??= loss;
+    if (firstLoss > 0 && loss > 3 * firstLoss) {
+      throw new TrainingAborted(`the training loss (${loss.toPrecision(4)}) ${where} exceeds 3× its initial value (${firstLoss.toPrecision(4)})`, `training is diverging; the learning rate (${at.lr}) is probably too high: try dividing it by 10`, at.epoch + 1);
+    }
+  };
+  /** Early stopping: one check per measurement of its metric; true when patience has run out. */
+  const checkStopping = async (value: number | undefined, epoch: number): Promise<boolean> => {
+    if (!stopping || value === undefined) return false;
+    const better = !best || (stopping.mode === "min" ? value < best.value - stopping.minDelta : value > best.value + stopping.minDelta);
+    if (better) {
+      best = { value, epoch, weights: stopping.restoreBest ? await backend.saveWeights() : undefined };
+      checksSinceBest = 0;
+      return false;
+    }
+    return ++checksSinceBest >= stopping.patience;
+  };
+  /** Evaluates the validation split; `stop` when early stopping watches it and has run out of patience. */
+  const evaluateValidation = async (epoch: number): Promise<{ validation?: Measurements; stop: boolean }> => {
+    if (!data.val) return { stop: false };
+    const validation = await backend.evaluate(data.val);
+    options.onEvaluate?.({ step, epoch: epoch + 1, val_loss: validation.loss, val_accuracy: validation.accuracy, val_top5: validation.top5 });
+    const stop = stopping !== undefined && EVALUATION_METRICS.has(stopping.monitor) && (await checkStopping(measured(validation, stopping.monitor), epoch));
+    return { validation, stop };
+  };
+
+  let epoch = 0;
+  for (; epoch < epochs && step < totalSteps && !stoppedEarly; epoch++) {
     let seen = 0;
-    for (const indices of epochBatches(data.train.count, batchSize, { shuffle: program.loop.shuffle, dropLast: program.loop.dropLast, seed, epoch })) {
+    let validation: Measurements | undefined;
+    for (const indices of epochBatches(data.train.count, batchSize, { shuffle: loop.shuffle, dropLast: loop.dropLast, seed: loop.seed, epoch })) {
+      if (step >= totalSteps) break;
       const batch = gather(data.train, indices);
-      const lr = lrAt(step);
-      const loss = backend.step(batch, step, lr);
-      if (loss !== undefined && !Number.isFinite(loss)) {
-        throw new TrainingAborted(`the training loss became ${loss} at step ${step + 1} (epoch ${epoch + 1})`, `the learning rate (${lr}) is probably too high: try dividing it by 10`, epoch + 1);
-      }
-      if (firstLoss === undefined && loss !== undefined) firstLoss = loss;
+      const hyper = hyperAt(step, epoch);
+      const logged = step % loop.logEvery === 0;
+      const reading = backend.step(batch, step, hyper, logged ? { probe: probing } : undefined);
+      if (reading) pending.push({ step, epoch, lr: hyper.lr, reading });
       seen += batch.count;
       step++;
-      options.onStep?.(step, stepsPerEpoch * epochs);
+      if (logged) await drain(step - 1 - loop.logEvery);
+      options.onStep?.(step, totalSteps);
+      if (loop.evalEvery.unit === "steps" && step % loop.evalEvery.count === 0) {
+        const evaluated = await evaluateValidation(epoch);
+        validation = evaluated.validation;
+        if (evaluated.stop) {
+          stoppedEarly = true;
+          break;
+        }
+      }
     }
+    await drain(Infinity);
     const sums = await backend.takeEpochSums();
     const trainLoss = sums.lossSum / seen;
-    if (!Number.isFinite(trainLoss)) {
-      throw new TrainingAborted(`the training loss became ${trainLoss} in epoch ${epoch + 1}`, `the learning rate (${lrAt(step - 1)}) is probably too high: try dividing it by 10`, epoch + 1);
+    const lr = hyperAt(step - 1, epoch).lr;
+    if (!Number.isFinite(trainLoss)) throw new TrainingAborted(`the training loss became ${trainLoss} in epoch ${epoch + 1}`, `the learning rate (${lr}) is probably too high: try dividing it by 10`, epoch + 1);
+    if (firstLoss !== undefined && firstLoss > 0 && trainLoss > 3 * firstLoss) {
+      throw new TrainingAborted(`the training loss (${trainLoss.toPrecision(4)}) of epoch ${epoch + 1} exceeds 3× its initial value (${firstLoss.toPrecision(4)})`, `training is diverging; the learning rate (${lr}) is probably too high: try dividing it by 10`, epoch + 1);
     }
-    firstLoss ??= trainLoss;
-    if (epoch > 0 && firstLoss > 0 && trainLoss > 3 * firstLoss) {
-      throw new TrainingAborted(
-        `the training loss (${trainLoss.toPrecision(4)}) exceeds 3× its initial value (${firstLoss.toPrecision(4)}) after epoch ${epoch + 1}`,
-        `training is diverging; the learning rate (${lrAt(Math.max(0, step - 1))}) is probably too high: try dividing it by 10`,
-        epoch + 1,
-      );
+    const finalEpoch = epoch === epochs - 1 || step >= totalSteps;
+    const evaluateNow = !stoppedEarly && loop.evalEvery.unit === "epochs" && ((epoch + 1) % loop.evalEvery.count === 0 || finalEpoch);
+    if (evaluateNow) {
+      const evaluated = await evaluateValidation(epoch);
+      validation = evaluated.validation;
+      stoppedEarly = evaluated.stop;
     }
-    const val = data.val ? await backend.evaluate(data.val) : undefined;
     last = {
       epoch: epoch + 1,
+      step,
       train_loss: trainLoss,
       train_accuracy: classification ? sums.correct / seen : undefined,
-      val_loss: val?.loss,
-      val_accuracy: val?.accuracy,
-      lr: lrAt(Math.max(0, step - 1)),
+      train_top5: classification ? sums.top5 / seen : undefined,
+      val_loss: validation?.loss,
+      val_accuracy: validation?.accuracy,
+      val_top5: validation?.top5,
+      lr,
+      ...(probe ?? {}),
     };
     options.onEpoch?.(last);
-    if (stopping) {
-      const value = last[stopping.monitor];
-      if (value === undefined) continue;
-      const better = !best || (stopping.mode === "min" ? value < best.value - stopping.minDelta : value > best.value + stopping.minDelta);
-      if (better) best = { value, epoch, weights: await backend.saveWeights() };
-      else if (epoch - best!.epoch >= stopping.patience) break;
-    }
+    if (stopping && !EVALUATION_METRICS.has(stopping.monitor) && (await checkStopping(measured({ loss: trainLoss, accuracy: last.train_accuracy, top5: last.train_top5 }, stopping.monitor), epoch))) stoppedEarly = true;
   }
-  if (stopping?.restoreBest && best) {
-    backend.restoreWeights(best.weights);
-    if (data.val) {
-      const restored = await backend.evaluate(data.val);
-      last = { ...last!, val_loss: restored.loss, val_accuracy: restored.accuracy };
-    }
-  }
-  return {
+  const report: DoneReport = {
     backend: backend.name,
     adapter: backend.adapter,
     steps: step,
+    epochs: epoch,
     train_loss: last?.train_loss ?? NaN,
     val_loss: last?.val_loss,
     val_accuracy: last?.val_accuracy,
-    seconds: (performance.now() - started) / 1000,
+    seconds: 0,
   };
+  if (stoppedEarly) report.stopped_early = { epoch };
+  if (stopping?.restoreBest && best) {
+    backend.restoreWeights(best.weights);
+    if (report.stopped_early) report.stopped_early.restored_epoch = best.epoch + 1;
+    if (data.val) {
+      const restored = await backend.evaluate(data.val);
+      report.val_loss = restored.loss;
+      report.val_accuracy = restored.accuracy;
+    }
+  }
+  if (data.test) {
+    const test = await backend.evaluate(data.test);
+    report.test_loss = test.loss;
+    report.test_accuracy = test.accuracy;
+    report.test_top5 = test.top5;
+  }
+  report.seconds = (performance.now() - started) / 1000;
+  return report;
+}
+
+/** The value of an evaluation metric (its split is the caller's): loss, accuracy or top-5. */
+function measured(m: Measurements, metric: Metric): number | undefined {
+  if (metric.endsWith("_loss")) return m.loss;
+  if (metric.endsWith("_accuracy")) return m.accuracy;
+  if (metric.endsWith("_top5")) return m.top5;
+  return undefined;
 }

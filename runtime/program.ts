@@ -40,16 +40,29 @@ export type DataSource =
   | { kind: "spirals"; n: number; classes: number; noise: number }
   | { kind: "blobs"; n: number; classes: number; features: number; std: number };
 
+/** Preprocessing fitted on the training split only and applied to every split, in order. */
+export type DataTransform =
+  /** (x − mean) / (std + eps) per feature; a feature constant on the training split keeps scale 1 (scikit-learn's rule). */
+  | { kind: "standardize"; eps: number }
+  /** x − mean per feature. */
+  | { kind: "center" }
+  /** Only the first n examples of the training split. */
+  | { kind: "subset"; n: number };
+
 export interface DataSpec {
   source: DataSource;
   val: number;
   test: number;
-  standardize: boolean;
+  transforms: DataTransform[];
 }
+
+/** What can be monitored: printed each epoch, in `--json`, and at `log_every` for the per-step ones. */
+export type Metric = "train_loss" | "val_loss" | "train_accuracy" | "val_accuracy" | "train_top5" | "val_top5" | "lr" | "update_ratio" | "grad_norm";
 
 /** Stop when `monitor` has not improved by more than `minDelta` for `patience` epochs (Keras' EarlyStopping). */
 export interface EarlyStopping {
-  monitor: "val_loss" | "val_accuracy" | "train_loss" | "train_accuracy";
+  /** An evaluation metric: a loss, an accuracy or a top-5 accuracy, of the training or validation split. */
+  monitor: Metric;
   mode: "min" | "max";
   patience: number;
   minDelta: number;
@@ -71,5 +84,21 @@ export interface Program {
   optimizer: OptimizerSpec;
   schedule: { spec: ScheduleSpec; per: "step" | "epoch" };
   data: DataSpec;
-  loop: { epochs: number; batch: number | "full"; seed: number; shuffle: boolean; dropLast: boolean; earlyStopping?: EarlyStopping };
+  loop: LoopSpec;
+}
+
+export interface LoopSpec {
+  epochs: number;
+  /** Optimizer steps in the whole run: epochs × steps per epoch, or the `steps` setting, which may end mid-epoch. */
+  steps: number;
+  batch: number | "full";
+  seed: number;
+  shuffle: boolean;
+  dropLast: boolean;
+  earlyStopping?: EarlyStopping;
+  /** The training loss is read back every this many steps (asynchronously on WebGPU). */
+  logEvery: number;
+  /** How often the validation split is evaluated. */
+  evalEvery: { unit: "steps" | "epochs"; count: number };
+  monitor: Metric[];
 }

@@ -2,7 +2,9 @@
 import { compileProgram } from "../../compiler/compile.js";
 import { renderDiagnostic, renderSummary } from "../../compiler/diagnostics/render.js";
 import { DataError } from "../../runtime/data/sources.js";
-import { TrainingAborted, trainCpu, type EpochReport } from "../../runtime/cpu/train.js";
+import { TrainingAborted, trainCpu } from "../../runtime/cpu/train.js";
+import type { DoneReport, EpochReport, EvalReport, LogReport } from "../../runtime/loop.js";
+import type { Metric } from "../../runtime/program.js";
 import { NoAdapterError } from "../../runtime/webgpu/device.js";
 import { trainWebGpu } from "../backends.js";
 import { UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
@@ -23,6 +25,42 @@ function fmt(value: number | undefined, digits = 4): string {
   return value === undefined ? "—" : value.toFixed(digits);
 }
 
+function percent(value: number | undefined): string {
+  return value === undefined ? "—" : `${(value * 100).toFixed(2)}%`;
+}
+
+/** One column of the epoch line for a monitored metric (lr is always the last column). */
+function column(e: EpochReport, metric: Metric): string | undefined {
+  switch (metric) {
+    case "train_loss":
+    case "val_loss":
+      return `${metric} ${fmt(e[metric])}`;
+    case "train_accuracy":
+    case "val_accuracy":
+      return `${metric.replace("accuracy", "acc")} ${percent(e[metric])}`;
+    case "train_top5":
+    case "val_top5":
+      return `${metric} ${percent(e[metric])}`;
+    case "update_ratio": {
+      const ratios = Object.values(e.update_ratio ?? {});
+      // The notes' rule of thumb: about 1e-3; the range over parameter tensors shows the outliers.
+      return `update/weight ${ratios.length ? `${Math.min(...ratios).toExponential(1)}…${Math.max(...ratios).toExponential(1)}` : "—"}`;
+    }
+    case "grad_norm":
+      return `grad_norm ${e.grad_norm === undefined ? "—" : e.grad_norm.toPrecision(3)}`;
+    case "lr":
+      return undefined;
+  }
+}
+
+/** The monitored metrics of an epoch, for `--json` (the epoch, step and lr always). */
+function monitored(e: EpochReport, metrics: Metric[]): Record<string, unknown> {
+  const picked: Record<string, unknown> = { epoch: e.epoch, step: e.step };
+  for (const metric of metrics) picked[metric] = e[metric] ?? null;
+  picked["lr"] = e.lr;
+  return picked;
+}
+
 export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number> {
   const [file] = args.positional;
   if (args.positional.length > 1) throw new UsageError("`dslc train` trains one file at a time");
@@ -32,31 +70,43 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
   const epochs = integerFlag(args, "epochs", 1);
   const seed = integerFlag(args, "seed", 0);
   const text = readSource(file!);
-  const compiled = compileProgram(text, file!, undefined, { epochs });
+  // The checker elaborates the file with these, so the schedule's horizon and the lints follow them.
+  const compiled = compileProgram(text, file!, undefined, { epochs, seed });
   const color = useColor(args, io);
   for (const d of compiled.diagnostics) io.stderr(renderDiagnostic(d, compiled.frontend.source, { color }) + "\n");
   if (!compiled.program) {
     io.stderr(renderSummary(file!, compiled.diagnostics, { color }) || `error: \`${file}\` has no \`train\` block to run\n`);
     return 1;
   }
+  const program = compiled.program;
+  const metrics = program.loop.monitor;
   const progress = new ProgressBar(io.stderr, io.isTTY && !json);
+  let lastLoss: number | undefined;
   const onEpoch = (e: EpochReport) => {
     progress.clear();
-    if (json) io.stdout(JSON.stringify({ event: "epoch", ...e }) + "\n");
-    else {
-      const acc = e.val_accuracy !== undefined ? `  val_acc ${fmt(e.val_accuracy * 100, 2)}%` : e.train_accuracy !== undefined ? `  train_acc ${fmt(e.train_accuracy * 100, 2)}%` : "";
-      io.stdout(`epoch ${String(e.epoch).padStart(4)}  train_loss ${fmt(e.train_loss)}  val_loss ${fmt(e.val_loss)}${acc}  lr ${e.lr.toExponential(3)}\n`);
-    }
+    if (json) io.stdout(JSON.stringify({ event: "epoch", ...monitored(e, metrics) }) + "\n");
+    else io.stdout(`epoch ${String(e.epoch).padStart(4)}  ${metrics.flatMap((m) => column(e, m) ?? []).join("  ")}  lr ${e.lr.toExponential(3)}\n`);
+  };
+  const onLog = (e: LogReport) => {
+    lastLoss = e.loss;
+    if (json) io.stdout(JSON.stringify({ event: "log", ...e }) + "\n");
+  };
+  // Evaluations at a step cadence (`eval_every 100 steps`) happen inside epochs: report them on their own.
+  const onEvaluate = (e: EvalReport) => {
+    if (program.loop.evalEvery.unit !== "steps") return;
+    progress.clear();
+    if (json) io.stdout(JSON.stringify({ event: "eval", ...e }) + "\n");
+    else io.stdout(`eval at step ${e.step}  val_loss ${fmt(e.val_loss)}${e.val_accuracy !== undefined ? `  val_acc ${percent(e.val_accuracy)}` : ""}\n`);
   };
   try {
-    const options = { epochs, seed, onEpoch, onStep: (s: number, total: number) => progress.update(s, total, `step ${s}/${total}`) };
+    const options = { onEpoch, onLog, onEvaluate, onStep: (s: number, total: number) => progress.update(s, total, `step ${s}/${total}${lastLoss === undefined ? "" : `  loss ${lastLoss.toFixed(4)}`}`) };
     const adapter = args.flags.get("adapter");
-    const onCpu = async () => ({ ...(await trainCpu(compiled.program!, options)), dispatches_per_step: null, peak_buffer_bytes: null });
+    const onCpu = async () => ({ ...(await trainCpu(program, options)), dispatches_per_step: null, peak_buffer_bytes: null });
     let done;
     if (backend === "cpu") done = await onCpu();
     else {
       try {
-        done = await trainWebGpu(compiled.program, options, { adapter: typeof adapter === "string" ? adapter : undefined });
+        done = await trainWebGpu(program, options, { adapter: typeof adapter === "string" ? adapter : undefined });
       } catch (error) {
         if (backend !== undefined || !(error instanceof NoAdapterError || error instanceof UnsupportedOnWebGpu)) throw error;
         io.stderr(`note: ${error.message}; training on the CPU reference backend instead (choose with --backend)\n`);
@@ -66,7 +116,7 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     progress.clear();
     const report = { event: "done", ...done };
     if (json) io.stdout(JSON.stringify(report) + "\n");
-    else io.stdout(`done: ${done.steps} steps in ${done.seconds.toFixed(1)} s on the ${done.adapter}; train_loss ${fmt(done.train_loss)}${done.val_accuracy !== undefined ? `, val_accuracy ${fmt(done.val_accuracy * 100, 2)}%` : ""}\n`);
+    else io.stdout(doneLine(done));
     return 0;
   } catch (error) {
     progress.clear();
@@ -89,4 +139,14 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     }
     throw error;
   }
+}
+
+function doneLine(done: DoneReport): string {
+  const parts = [`train_loss ${fmt(done.train_loss)}`];
+  if (done.val_accuracy !== undefined) parts.push(`val_accuracy ${percent(done.val_accuracy)}`);
+  else if (done.val_loss !== undefined) parts.push(`val_loss ${fmt(done.val_loss)}`);
+  if (done.test_loss !== undefined) parts.push(`test_loss ${fmt(done.test_loss)}`);
+  if (done.test_accuracy !== undefined) parts.push(`test_accuracy ${percent(done.test_accuracy)}`);
+  const stopped = done.stopped_early ? `; stopped early after epoch ${done.stopped_early.epoch}${done.stopped_early.restored_epoch ? `, weights of epoch ${done.stopped_early.restored_epoch} restored` : ""}` : "";
+  return `done: ${done.steps} steps in ${done.seconds.toFixed(1)} s on the ${done.adapter}; ${parts.join(", ")}${stopped}\n`;
 }

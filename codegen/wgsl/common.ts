@@ -1,13 +1,10 @@
 // Pieces every generated WGSL kernel shares: the per-step globals, the counter-based hash (the same u32
 // arithmetic as runtime/rng.ts, so both backends draw identical dropout masks), and literal formatting.
+import { GLOBAL_FIELDS } from "../../runtime/webgpu/globals.js";
 
-/** Written by the host each step; one uniform buffer shared by all kernels. */
+/** Written by the host each step; one uniform buffer shared by all kernels (fields: runtime/webgpu/globals.ts). */
 export const GLOBALS_WGSL = `struct Globals {
-  batch: u32,
-  step: u32,
-  seed: u32,
-  lr: f32,
-  t: f32,
+${GLOBAL_FIELDS.map((field) => `  ${field.name}: ${field.type},`).join("\n")}
 }
 @group(0) @binding(0) var<uniform> globals: Globals;
 `;

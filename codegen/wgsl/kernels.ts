@@ -9,6 +9,8 @@ export type Dispatch =
   | { kind: "elements"; shape: Dim[] }
   | { kind: "rows"; shape: Dim[] }
   | { kind: "single" }
+  /** One workgroup per item (the probe: one per parameter tensor). */
+  | { kind: "groups"; count: number }
   | { kind: "tiles"; rows: Dim; cols: Dim; tile: number };
 
 export interface KernelSource {
@@ -195,22 +197,27 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   };
 }
 
-/** Row-wise kernels over the last axis (softmax and its gradient): one thread per row. */
-function rows(node: ProgramNode, inputs: number[], body: string): KernelSource {
+/**
+ * Kernels over the lines along one axis (softmax and its gradient): one thread per line, whose `cols`
+ * elements start at `base`, `stride` apart. The last axis gives contiguous rows.
+ */
+function lines(node: ProgramNode, inputs: number[], axis: number, body: string): KernelSource {
   const names = [...inputs.map((_, k) => `in${k}`), "out"];
   const bindings = [...inputs.map((id) => ({ node: id, write: false })), { node: node.id, write: true }];
-  const cols = node.shape[node.shape.length - 1] as number;
+  const others = node.shape.filter((_, k) => k !== axis);
+  const inner = countExpr(node.shape.slice(axis + 1));
   return {
     label: `${node.op} #${node.id}`,
     bindings,
-    dispatch: { kind: "rows", shape: node.shape.slice(0, -1) },
+    dispatch: { kind: "rows", shape: others },
     code: `${GLOBALS_WGSL}${decls(bindings, names)}
 @compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let r = gid.x;
-  if (r >= ${countExpr(node.shape.slice(0, -1))}) { return; }
-  let base = r * ${cols}u;
-  let cols = ${cols}u;
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let r = gid.x + gid.y * groups.x * ${WORKGROUP}u;
+  if (r >= ${countExpr(others)}) { return; }
+  let cols = ${dimExpr(node.shape[axis]!)};
+  let stride = ${inner};
+  let base = (r / stride) * cols * stride + r % stride;
   ${body}
 }
 `,
@@ -218,9 +225,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 }
 
 const SOFTMAX_ROW = `var mx = in0[base];
-  for (var c = 1u; c < cols; c = c + 1u) { mx = max(mx, in0[base + c]); }
+  for (var c = 1u; c < cols; c = c + 1u) { mx = max(mx, in0[base + c * stride]); }
   var sum = 0.0;
-  for (var c = 0u; c < cols; c = c + 1u) { sum = sum + exp(in0[base + c] - mx); }`;
+  for (var c = 0u; c < cols; c = c + 1u) { sum = sum + exp(in0[base + c * stride] - mx); }`;
 
 /** The kernel for one node; `training` chooses dropout's behaviour. Returns undefined for aliases. */
 export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: boolean): KernelSource | undefined {
@@ -272,9 +279,14 @@ export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: bo
     case "matmul":
       return matmul(node, nodes);
     case "softmax":
-      return rows(node, [x!], `${SOFTMAX_ROW}\n  for (var c = 0u; c < cols; c = c + 1u) { out[base + c] = exp(in0[base + c] - mx) / sum; }`);
+      return lines(node, [x!], a["axis"] as number, `${SOFTMAX_ROW}\n  for (var c = 0u; c < cols; c = c + 1u) { out[base + c * stride] = exp(in0[base + c * stride] - mx) / sum; }`);
     case "softmax_grad":
-      return rows(node, [x!, y!], "var dot = 0.0;\n  for (var c = 0u; c < cols; c = c + 1u) { dot = dot + in0[base + c] * in1[base + c]; }\n  for (var c = 0u; c < cols; c = c + 1u) { out[base + c] = in0[base + c] * (in1[base + c] - dot); }");
+      return lines(
+        node,
+        [x!, y!],
+        a["axis"] as number,
+        "var dot = 0.0;\n  for (var c = 0u; c < cols; c = c + 1u) { dot = dot + in0[base + c * stride] * in1[base + c * stride]; }\n  for (var c = 0u; c < cols; c = c + 1u) { out[base + c * stride] = in0[base + c * stride] * (in1[base + c * stride] - dot); }",
+      );
     case "softmax_cross_entropy": {
       const cols = shapeOf(nodes, x!)[1] as number;
       const eps = a["smoothing"] as number;
@@ -286,6 +298,7 @@ export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: bo
         `fn rowLoss(r: u32) -> f32 {
   let base = r * ${cols}u;
   let cols = ${cols}u;
+  let stride = 1u;
   ${SOFTMAX_ROW}
   let logSum = log(sum) + mx;
   let label = u32(in1[r]);
@@ -311,6 +324,7 @@ var<workgroup> partial`,
   let c0 = i % ${cols}u;
   let base = r * ${cols}u;
   let cols = ${cols}u;
+  let stride = 1u;
   ${SOFTMAX_ROW}
   let tgt = select(0.0, ${f32(1 - eps)}, c0 == u32(in1[r])) + ${f32(eps / cols)};
   out[i] = ${scale} * (exp(in0[i] - mx) / sum - tgt);`,

@@ -3,10 +3,12 @@
 // need no kernel of their own (inputs, parameters, a mode's chosen branch) become buffer aliases.
 import type { Program, ProgramNode } from "../../runtime/program.js";
 import { neededNodes } from "../../runtime/graph.js";
+import { cyclesMomentum } from "../../runtime/schedules.js";
 import { flatLayout } from "../../runtime/webgpu/layout.js";
 import { emitKernel, matmul, type Epilogue, type KernelSource } from "./kernels.js";
 import { elementwiseGroups, emitFused, isElementwise } from "./fuse.js";
-import { emitMetrics, emitOptimizer, supportsOptimizer } from "./optimizer.js";
+import { emitMetrics, emitProbe } from "./metrics.js";
+import { emitOptimizer, supportsOptimizer } from "./optimizer.js";
 
 export interface ModePlan {
   kernels: KernelSource[];
@@ -17,6 +19,8 @@ export interface ModePlan {
 export interface KernelPlan {
   train: ModePlan;
   eval: ModePlan;
+  /** Run after a logged training step when `monitor` asks for update/weight ratios or the gradient norm. */
+  probe?: KernelSource;
 }
 
 export class UnsupportedOnWebGpu extends Error {}
@@ -103,9 +107,12 @@ export function planKernels(program: Program, options: { fuse?: boolean } = {}):
   const classes = program.task === "classification" ? (program.nodes[program.output]!.shape[1] as number) : undefined;
   const train = modePlan(program, [program.loss, program.output, ...program.paramGrads, ...program.sideEffects], true, fuse);
   // One dispatch updates every parameter: parameters, gradients and moments are flat buffers.
-  train.kernels.push(emitOptimizer(program.optimizer, "params", "grads", flatLayout(program).total, "opt"));
+  train.kernels.push(emitOptimizer(program.optimizer, "params", "grads", flatLayout(program).total, { statePrefix: "opt", cyclesMomentum: cyclesMomentum(program.schedule.spec) }));
   train.kernels.push(emitMetrics(program.loss, train.aliases.get(program.output) ?? program.output, program.labels, classes));
   const evaluation = modePlan(program, [program.loss, program.output], false, fuse);
   evaluation.kernels.push(emitMetrics(program.loss, evaluation.aliases.get(program.output) ?? program.output, program.labels, classes));
-  return { train, eval: evaluation };
+  const probing = program.loop.monitor.includes("update_ratio") || program.loop.monitor.includes("grad_norm");
+  const layout = flatLayout(program);
+  const tensors = program.params.map((p) => ({ offset: layout.offsets.get(p.node)!, count: p.shape.reduce((a, d) => a * d, 1) }));
+  return { train, eval: evaluation, probe: probing ? emitProbe(layout, tensors) : undefined };
 }

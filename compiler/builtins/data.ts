@@ -42,7 +42,7 @@ export const DATA_SOURCES: BuiltinSpec[] = [
     name: "sine",
     category: "data_source",
     doc: "Regression data x ~ U(from, to), y = sin(x): the polynomial-fit example of the notes.",
-    params: [examples(2000), { name: "from", type: { t: "number" }, default: "-pi", doc: "Lower end." }, { name: "to", type: { t: "number" }, default: "pi", doc: "Upper end." }, noise],
+    params: [examples(2000), { name: "from", type: { t: "number" }, default: -Math.PI, defaultText: "-pi", doc: "Lower end." }, { name: "to", type: { t: "number" }, default: Math.PI, defaultText: "pi", doc: "Upper end." }, noise],
   },
   { name: "xor", category: "data_source", doc: "The four XOR points (repeated to n) with two classes.", params: [examples(4), noise] },
   {

@@ -32,6 +32,17 @@ function rankExactly(input: Shape, rank: number, what: string, help?: string): v
   if (input.length !== rank) throw new ShapeError(`\`${what}\` expects an input of rank ${rank}, got rank ${input.length}`, help);
 }
 
+/** Softmax-like layers: the axis must exist in the input (negative counts from the end, as PyTorch's dim). */
+function sameWithAxis(what: string): (input: Shape, args: ArgValues) => Shape {
+  return (input, args) => {
+    const axis = num(args, "axis");
+    if (axis !== undefined && (axis < -input.length || axis >= input.length)) {
+      throw new ShapeError(`\`${what}\` over axis ${axis} needs an input of rank ${axis < 0 ? -axis : axis + 1} or more, got rank ${input.length}`, `use an axis from ${-input.length} to ${input.length - 1}`);
+    }
+    return input;
+  };
+}
+
 const FLATTEN_HELP = "insert `|> flatten` before this layer to turn [N, C, H, W] into [N, C*H*W]";
 
 function lastDim(input: Shape): Dim {
@@ -61,16 +72,16 @@ function activation(name: string, formula: string, params: ParamSpec[] = [], ali
   return { name, category: "layer", params, doc: activationDoc(formula), shape: same, aliases };
 }
 
-function normLayer(name: string, doc: string, extra: ParamSpec[], rule: (input: Shape, args: ArgValues) => void, channelsAxis: (input: Shape) => number): BuiltinSpec {
+const EPS: ParamSpec = { name: "eps", type: { t: "number", min: 0, minExclusive: true }, default: 1e-5, doc: "Added to the variance for stability." };
+const AFFINE: ParamSpec = { name: "affine", type: { t: "bool" }, default: true, doc: "Learn a per-feature scale γ and shift β." };
+
+/** A normalization layer; `params` in PyTorch's positional order (required ones first, then eps, …). */
+function normLayer(name: string, doc: string, params: ParamSpec[], rule: (input: Shape, args: ArgValues) => void, channelsAxis: (input: Shape) => number): BuiltinSpec {
   return {
     name,
     category: "layer",
     doc,
-    params: [
-      { name: "eps", type: { t: "number", min: 0, minExclusive: true }, default: 1e-5, doc: "Added to the variance for stability." },
-      { name: "affine", type: { t: "bool" }, default: true, doc: "Learn a per-feature scale γ and shift β." },
-      ...extra,
-    ],
+    params,
     shape: (input, args) => {
       rule(input, args);
       return input;
@@ -149,7 +160,7 @@ export const LAYERS: BuiltinSpec[] = [
     doc: `${name === "maxpool" ? "Max" : "Average"} pooling over H and W of [N, C, H, W]; stride defaults to the kernel size.`,
     params: [
       { name: "kernel", type: { t: "either", options: [positiveInt, { t: "list", of: positiveInt }] }, required: true, doc: "Window size." },
-      { name: "stride", type: { t: "either", options: [positiveInt, { t: "list", of: positiveInt }] }, default: "kernel", doc: "Step between windows." },
+      { name: "stride", type: { t: "either", options: [positiveInt, { t: "list", of: positiveInt }] }, sameAs: "kernel", doc: "Step between windows (default: the kernel size)." },
       { name: "padding", type: { t: "number", min: 0, integer: true }, default: 0, doc: "Implicit padding on each side." },
     ],
     shape: (input, args) => {
@@ -201,16 +212,16 @@ export const LAYERS: BuiltinSpec[] = [
   {
     name: "softmax",
     category: "layer",
-    doc: "Softmax over the last axis. Do not put it before `cross_entropy`, which takes logits.",
-    params: [{ name: "axis", type: { t: "number", integer: true }, default: -1, doc: "Axis to normalize." }],
-    shape: same,
+    doc: "Softmax over an axis (the last by default). Do not put it before `cross_entropy`, which takes logits.",
+    params: [{ name: "axis", type: { t: "number", integer: true }, default: -1, doc: "Axis to normalize; negative counts from the end." }],
+    shape: sameWithAxis("softmax"),
   },
   {
     name: "log_softmax",
     category: "layer",
-    doc: "log(softmax(x)) over the last axis, computed stably; pair it with `nll`.",
-    params: [{ name: "axis", type: { t: "number", integer: true }, default: -1, doc: "Axis to normalize." }],
-    shape: same,
+    doc: "log(softmax(x)) over an axis (the last by default), computed stably; pair it with `nll`.",
+    params: [{ name: "axis", type: { t: "number", integer: true }, default: -1, doc: "Axis to normalize; negative counts from the end." }],
+    shape: sameWithAxis("log_softmax"),
   },
   {
     name: "maxout",
@@ -233,7 +244,7 @@ export const LAYERS: BuiltinSpec[] = [
     doc: "Inverted dropout: in training each unit is zeroed with probability p and survivors are scaled by 1/(1−p); identity in evaluation.",
     params: [
       { name: "p", type: probability, default: 0.5, doc: "Probability of dropping a unit (PyTorch's convention)." },
-      { name: "keep", type: { t: "number", min: 0, max: 1, minExclusive: true }, doc: "Probability of keeping a unit (the lecture notes' convention); give p or keep, not both." },
+      { name: "keep", type: { t: "number", min: 0, max: 1, minExclusive: true }, exclusiveWith: "p", doc: "Probability of keeping a unit (the lecture notes' convention); give p or keep, not both." },
     ],
     shape: same,
   },
@@ -241,8 +252,10 @@ export const LAYERS: BuiltinSpec[] = [
     "batchnorm",
     "Batch normalization over features ([N, F]) or channels ([N, C, H, W]). Training uses the batch mean and biased variance and updates running estimates with the unbiased variance; evaluation uses the running estimates.",
     [
+      EPS,
       { name: "momentum", type: { t: "number", min: 0, max: 1 }, default: 0.1, doc: "Weight of the new batch in the running estimates (PyTorch's convention)." },
-      { name: "track_running_stats", type: { t: "bool" }, default: true, doc: "Keep running estimates for evaluation." },
+      AFFINE,
+      { name: "track_running_stats", type: { t: "bool" }, default: true, doc: "Keep running estimates for evaluation; without them evaluation uses the batch statistics too." },
     ],
     (input) => {
       if (input.length !== 2 && input.length !== 4) throw new ShapeError(`\`batchnorm\` expects [N, F] or [N, C, H, W], got rank ${input.length}`);
@@ -252,14 +265,14 @@ export const LAYERS: BuiltinSpec[] = [
   normLayer(
     "layernorm",
     "Layer normalization over the last axis (all features of one example).",
-    [],
+    [EPS, AFFINE],
     (input) => rankAtLeast(input, 2, "layernorm"),
     (input) => input.length - 1,
   ),
   normLayer(
     "groupnorm",
     "Group normalization: channels split into groups, each normalized over its channels and positions.",
-    [{ name: "groups", type: positiveInt, required: true, doc: "Number of channel groups; must divide the channel count." }],
+    [{ name: "groups", type: positiveInt, required: true, doc: "Number of channel groups; must divide the channel count." }, EPS, AFFINE],
     (input, args) => {
       rankAtLeast(input, 2, "groupnorm");
       const groups = num(args, "groups");
@@ -273,7 +286,7 @@ export const LAYERS: BuiltinSpec[] = [
   normLayer(
     "instancenorm",
     "Instance normalization: each channel of each example normalized over its positions ([N, C, H, W]).",
-    [],
+    [EPS, AFFINE],
     (input) => rankExactly(input, 4, "instancenorm", "instancenorm takes [N, C, H, W]"),
     () => 1,
   ),

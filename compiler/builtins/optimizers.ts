@@ -11,7 +11,7 @@ const lr = (value?: number): ParamSpec =>
     : { name: "lr", type: rate, default: value, doc: "Learning rate." };
 const weightDecay = (value = 0): ParamSpec => ({ name: "weight_decay", type: nonNegative, default: value, doc: "L2 penalty added to the gradient (coupled decay)." });
 const eps = (value: number): ParamSpec => ({ name: "eps", type: rate, default: value, doc: "Added to the denominator for stability." });
-const betas: ParamSpec = { name: "betas", type: { t: "list", of: unitInterval }, default: "[0.9, 0.999]", doc: "Decay rates of the first and second moment estimates." };
+const betas: ParamSpec = { name: "betas", type: { t: "list", of: unitInterval }, default: [0.9, 0.999], doc: "Decay rates of the first and second moment estimates." };
 
 export const OPTIMIZERS: BuiltinSpec[] = [
   {

@@ -4,6 +4,7 @@ import type { ArgType, BuiltinSpec, ParamSpec } from "./types.js";
 
 const positive: ArgType = { t: "number", min: 0, minExclusive: true };
 const nonNegative: ArgType = { t: "number", min: 0 };
+const momentum: ArgType = { t: "number", min: 0, max: 1, maxExclusive: true };
 const duration = (name: string, doc: string, required = false, unit: "steps" | "epochs" = "epochs"): ParamSpec => ({
   name,
   type: { t: "duration", defaultUnit: unit },
@@ -26,7 +27,7 @@ export const SCHEDULES: BuiltinSpec[] = [
     name: "exponential",
     category: "schedule",
     doc: "lr·γ^t (PyTorch's ExponentialLR), or lr·e^(−kt) when `k` is given.",
-    params: [{ name: "gamma", type: positive, doc: "Decay per step or epoch." }, { name: "k", type: nonNegative, doc: "Rate of α₀·e^(−kt)." }, per],
+    params: [{ name: "gamma", type: positive, doc: "Decay per step or epoch." }, { name: "k", type: nonNegative, exclusiveWith: "gamma", doc: "Rate of α₀·e^(−kt)." }, per],
   },
   { name: "inverse_time", category: "schedule", aliases: ["one_over_t"], doc: "1/t decay: lr/(1 + k·t).", params: [{ name: "k", type: nonNegative, required: true, doc: "Decay rate." }, per] },
   {
@@ -52,7 +53,7 @@ export const SCHEDULES: BuiltinSpec[] = [
     name: "cosine",
     category: "schedule",
     doc: "Cosine annealing from lr to eta_min over T_max (PyTorch's CosineAnnealingLR); T_max defaults to the rest of the run.",
-    params: [{ name: "eta_min", type: nonNegative, default: 0, doc: "Final learning rate (also spelled `to`)." }, { name: "to", type: nonNegative, doc: "Same as eta_min." }, duration("t_max", "Half period T_max."), per],
+    params: [{ name: "eta_min", type: nonNegative, default: 0, doc: "Final learning rate (also spelled `to`)." }, { name: "to", type: nonNegative, exclusiveWith: "eta_min", doc: "Same as eta_min." }, duration("t_max", "Half period T_max."), per],
   },
   {
     name: "sgdr",
@@ -68,9 +69,12 @@ export const SCHEDULES: BuiltinSpec[] = [
     params: [
       { name: "base_lr", type: positive, required: true, doc: "Lower bound." },
       { name: "max_lr", type: positive, required: true, doc: "Upper bound." },
-      duration("step_size_up", "Half-cycle length.", false, "steps"),
+      { ...duration("step_size_up", "Half-cycle length (PyTorch's default: 2000 steps).", false, "steps"), default: { unit: "steps", count: 2000 } },
       { name: "mode", type: { t: "enum", values: ["triangular", "triangular2", "exp_range"] }, default: "triangular", doc: "Amplitude policy." },
       { name: "gamma", type: positive, default: 1, doc: "exp_range decay." },
+      { name: "cycle_momentum", type: { t: "bool" }, default: true, doc: "Cycle momentum inversely to lr: SGD's and RMSprop's momentum, β₁ for Adam-family optimizers (PyTorch 1.13's CyclicLR cycles momentum only)." },
+      { name: "base_momentum", type: momentum, default: 0.8, doc: "Momentum (or β₁) at max_lr." },
+      { name: "max_momentum", type: momentum, default: 0.9, doc: "Momentum (or β₁) at base_lr, where each cycle starts." },
     ],
   },
   {
@@ -83,6 +87,9 @@ export const SCHEDULES: BuiltinSpec[] = [
       { name: "div_factor", type: positive, default: 25, doc: "initial_lr = max_lr/div_factor." },
       { name: "final_div_factor", type: positive, default: 1e4, doc: "min_lr = initial_lr/final_div_factor." },
       { name: "anneal", type: { t: "enum", values: ["cos", "linear"] }, default: "cos", doc: "Annealing strategy." },
+      { name: "cycle_momentum", type: { t: "bool" }, default: true, doc: "Anneal momentum inversely to lr: SGD's and RMSprop's momentum, β₁ for Adam-family optimizers." },
+      { name: "base_momentum", type: momentum, default: 0.85, doc: "Momentum (or β₁) at max_lr." },
+      { name: "max_momentum", type: momentum, default: 0.95, doc: "Momentum (or β₁) at the start and the end." },
     ],
   },
   {

@@ -1,6 +1,6 @@
 // The training loop's vocabulary (features.md §4, §9, §10): settings of a `train` block, directives such as
 // early stopping and checkpoints, gradient clipping, ensembles, and the distributions of a `search` block.
-import type { ArgType, BuiltinSpec } from "./types.js";
+import type { ArgType, BuiltinSpec, DefaultValue } from "./types.js";
 
 const count: ArgType = { t: "number", min: 1, integer: true };
 const nonNegative: ArgType = { t: "number", min: 0 };
@@ -36,7 +36,7 @@ export const DIRECTIVES: BuiltinSpec[] = [
     category: "directive",
     doc: "Saves parameters, optimizer state, schedule position, RNG state and BN statistics, atomically.",
     params: [
-      { name: "every", type: { t: "duration", defaultUnit: "epochs" }, default: "1 epochs", doc: "How often." },
+      { name: "every", type: { t: "duration", defaultUnit: "epochs" }, default: { unit: "epochs", count: 1 }, doc: "How often." },
       { name: "path", type: { t: "string" }, default: "checkpoints", doc: "Directory, relative to the .dl file." },
       { name: "keep", type: count, default: 3, doc: "How many recent checkpoints to keep." },
     ],
@@ -102,7 +102,7 @@ export interface SettingSpec {
   name: string;
   type: ArgType | "data" | "loss" | "optimizer" | "schedule";
   doc: string;
-  default?: string | number | boolean;
+  default?: DefaultValue;
 }
 
 export const TRAIN_SETTINGS: SettingSpec[] = [
@@ -114,13 +114,13 @@ export const TRAIN_SETTINGS: SettingSpec[] = [
   { name: "steps", type: count, doc: "Total optimizer steps (instead of epochs)." },
   { name: "batch", type: { t: "either", options: [count, { t: "enum", values: ["full"] }] }, doc: "Examples per step, or `full` for full-batch training.", default: 32 },
   { name: "seed", type: { t: "number", min: 0, integer: true }, doc: "Fixes initialization, shuffling and dropout masks.", default: 0 },
-  { name: "eval_every", type: { t: "duration", defaultUnit: "epochs" }, doc: "How often to evaluate on the validation split.", default: "1 epochs" },
-  { name: "log_every", type: { t: "duration", defaultUnit: "steps" }, doc: "How often the loss is read back from the device.", default: "50 steps" },
+  { name: "eval_every", type: { t: "duration", defaultUnit: "epochs" }, doc: "How often to evaluate on the validation split.", default: { unit: "epochs", count: 1 } },
+  { name: "log_every", type: { t: "duration", defaultUnit: "steps" }, doc: "How often the loss is read back from the device.", default: { unit: "steps", count: 50 } },
   { name: "shuffle", type: { t: "bool" }, doc: "Reshuffle the training split every epoch (sampling without replacement).", default: true },
   { name: "drop_last", type: { t: "bool" }, doc: "Drop the last partial batch of an epoch.", default: false },
   { name: "clip", type: { t: "ref", category: "clip" }, doc: "Gradient clipping: `grad_norm(1.0)` or `grad_value(0.5)`." },
   { name: "ensemble", type: { t: "ref", category: "ensemble" }, doc: "Train an ensemble: `independent(members: 5)` or `snapshot()`." },
-  { name: "monitor", type: { t: "list", of: { t: "metric" } }, doc: "Metrics printed and plotted each epoch.", default: "[train_loss, val_loss, val_accuracy]" },
+  { name: "monitor", type: { t: "list", of: { t: "metric" } }, doc: "Metrics printed and plotted each epoch.", default: ["train_loss", "val_loss", "val_accuracy"] },
   { name: "compat", type: { t: "enum", values: ["pytorch", "caffe", "keras"] }, doc: "Convention preset for momentum, Adam's ε, BatchNorm momentum and Xavier fans (features.md §13).", default: "pytorch" },
   { name: "precision", type: { t: "enum", values: ["f32", "mixed"] }, doc: "`mixed` uses f16 where the adapter has shader-f16, with loss scaling.", default: "f32" },
 ];

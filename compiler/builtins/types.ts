@@ -53,18 +53,56 @@ export type ArgType =
   /** A monitored quantity: `val_loss`, `val_accuracy`, … */
   | { t: "metric" };
 
+/** A count with its unit as written: `500 steps`, `5 epochs`. */
+export interface Duration {
+  unit: "steps" | "epochs";
+  count: number;
+}
+
+/** A default as the registry states it; for `ref` parameters a string names the builtin (with its own defaults). */
+export type DefaultValue = number | string | boolean | Duration | DefaultValue[];
+
 export interface ParamSpec {
   name: string;
   type: ArgType;
-  /** Shown in docs and hover, and used by the checker when the argument is left out. */
-  default?: string | number | boolean;
+  /** The value the checker fills in when the argument is left out; shown in docs and hover. */
+  default?: DefaultValue;
+  /** How the default is shown when its value alone would not say it (`-pi` rather than -3.14159…). */
+  defaultText?: string;
+  /** Left out, it takes the value of this other argument (pooling's `stride` defaults to its `kernel`). */
+  sameAs?: string;
+  /** Another spelling of the same setting: giving both is an error (dropout's `p` and `keep`). */
+  exclusiveWith?: string;
   required?: boolean;
   doc: string;
 }
 
+/**
+ * A builtin call after checking: the canonical builtin and every one of its arguments by name, positional
+ * arguments mapped and defaults filled in. Lowering reads only this, never the syntax it came from.
+ */
+export interface ResolvedCall {
+  kind: "call";
+  builtin: string;
+  category: Category;
+  /** Every parameter of the builtin; `undefined` only for an optional parameter with no default. */
+  args: ArgValues;
+  /** The arguments written in the file (by position or by name) and where; the others hold defaults. */
+  written: Map<string, { start: number; end: number }>;
+  span: { start: number; end: number };
+}
+
 /** Arguments after checking: constants where the checker could evaluate them, otherwise `undefined`. */
-export type ArgValue = number | string | boolean | ArgValue[] | { unit: "steps" | "epochs"; count: number } | undefined;
+export type ArgValue = number | string | boolean | ArgValue[] | Duration | ResolvedCall | undefined;
 export type ArgValues = Map<string, ArgValue>;
+
+export function isDuration(value: ArgValue): value is Duration {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && "unit" in value;
+}
+
+export function isResolvedCall(value: ArgValue): value is ResolvedCall {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && "kind" in value && value.kind === "call";
+}
 
 export class ShapeError extends Error {
   constructor(

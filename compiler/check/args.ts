@@ -3,7 +3,7 @@
 import type * as A from "../../grammar/ast.js";
 import { categoriesOf, lookupBuiltin, namesIn } from "../builtins/registry.js";
 import { METRICS } from "../builtins/training.js";
-import { CATEGORY_NOUN, type ArgType, type ArgValue, type ArgValues, type BuiltinSpec, type Category, type ParamSpec } from "../builtins/types.js";
+import { CATEGORY_NOUN, isDuration, type ArgType, type ArgValue, type ArgValues, type BuiltinSpec, type Category, type DefaultValue, type ParamSpec, type ResolvedCall } from "../builtins/types.js";
 import type { CheckContext } from "./context.js";
 import { CONSTANTS } from "./context.js";
 import { evaluateConstant, type Lookup } from "./constants.js";
@@ -78,9 +78,58 @@ function rangeText(type: Extract<ArgType, { t: "number" }>): string {
   return [low, high].filter(Boolean).join(" and ");
 }
 
-/** Checks `args` against `spec`'s parameters and returns the constant values it could work out. */
-export function checkArguments(call: A.Call, spec: BuiltinSpec, ctx: CheckContext, scope: ArgScope): ArgValues {
-  return matchArguments(call.callee, call.args, spec.params, ctx, (param, arg) => checkValue(arg.value, param.type, ctx, scope, argumentName(param.name, call.callee.name)));
+/** Checks `args` against `spec`'s parameters and returns the call resolved: every argument by name, defaults filled. */
+export function checkArguments(call: A.Call, spec: BuiltinSpec, ctx: CheckContext, scope: ArgScope): ResolvedCall {
+  const { values, given } = matchArguments(call.callee, call.args, spec.params, ctx, (param, arg) => checkValue(arg.value, param.type, ctx, scope, argumentName(param.name, call.callee.name)));
+  return resolveCall(spec, values, given, call, ctx);
+}
+
+/**
+ * The elaborated form of a checked call: the canonical builtin, every parameter by name with the written
+ * value or the registry's default. Recorded against the expression so the language server can show it.
+ */
+export function resolveCall(spec: BuiltinSpec, values: ArgValues, given: Map<string, A.Argument>, expr: A.Call | A.NameRef, ctx: CheckContext): ResolvedCall {
+  for (const param of spec.params) {
+    const other = param.exclusiveWith;
+    if (!other) continue;
+    const mine = given.get(param.name);
+    const theirs = given.get(other);
+    if (mine && theirs) {
+      ctx.report("E0107", mine.span, `\`${spec.name}\` takes \`${other}\` or \`${param.name}\`, not both`, {
+        label: "both given",
+        labels: [{ span: theirs.span, message: `\`${other}\` given here` }],
+        help: `keep one of them: ${param.doc}`,
+      });
+    } else if (!mine && !theirs && param.default === undefined && spec.params.find((p) => p.name === other)?.default === undefined) {
+      ctx.report("E0105", expr.kind === "Call" ? expr.callee.span : expr.span, `\`${spec.name}\` needs \`${other}\` or \`${param.name}\``, {
+        label: "neither given",
+        help: `add \`${other}: …\` or \`${param.name}: …\``,
+      });
+    }
+  }
+  const args: ArgValues = new Map();
+  for (const param of spec.params) {
+    if (given.has(param.name)) args.set(param.name, values.get(param.name));
+    else if (param.sameAs !== undefined) args.set(param.name, undefined);
+    else args.set(param.name, param.default === undefined ? undefined : defaultValue(param.default, param.type));
+  }
+  // `stride` left out takes `kernel`'s value: filled after every written argument is known.
+  for (const param of spec.params) if (param.sameAs !== undefined && !given.has(param.name)) args.set(param.name, args.get(param.sameAs));
+  const written = new Map([...given].map(([name, arg]) => [name, arg.span]));
+  const resolved: ResolvedCall = { kind: "call", builtin: spec.name, category: spec.category, args, written, span: expr.span };
+  ctx.calls.set(expr, resolved);
+  return resolved;
+}
+
+/** A registry default as a value; for a `ref` parameter the named builtin with its own defaults. */
+export function defaultValue(value: DefaultValue, type: ArgType): ArgValue {
+  if (type.t === "ref" && typeof value === "string") {
+    const spec = lookupBuiltin(value, [type.category])!;
+    const args: ArgValues = new Map(spec.params.map((p) => [p.name, p.default === undefined ? undefined : defaultValue(p.default, p.type)]));
+    return { kind: "call", builtin: spec.name, category: spec.category, args, written: new Map(), span: { start: 0, end: 0 } };
+  }
+  if (Array.isArray(value)) return value.map((v) => defaultValue(v, type.t === "list" ? type.of : type));
+  return typeof value === "object" ? { ...value } : value;
 }
 
 /** Binds positional and named arguments to parameters, reporting E0103/E0105/E0106/E0107. */
@@ -90,7 +139,7 @@ export function matchArguments(
   params: ParamSpec[],
   ctx: CheckContext,
   check: (param: ParamSpec, arg: A.Argument) => ArgValue,
-): ArgValues {
+): { values: ArgValues; given: Map<string, A.Argument> } {
   const values: ArgValues = new Map();
   const given = new Map<string, A.Argument>();
   let position = 0;
@@ -138,7 +187,7 @@ export function matchArguments(
       });
     }
   }
-  return values;
+  return { values, given };
 }
 
 function mismatch(ctx: CheckContext, expr: A.Expr, type: ArgType, what: string): undefined {
@@ -174,7 +223,7 @@ export function checkValue(expr: A.Expr, type: ArgType, ctx: CheckContext, scope
       if (expr.kind !== "Number" && expr.kind !== "Name" && expr.kind !== "Binary") return mismatch(ctx, expr, type, what);
       const value = evaluateConstant(expr, scope.lookup);
       if (value === "unknown-name") return expr.kind === "Name" ? unknownName(ctx, expr, scope) : undefined;
-      const count = typeof value === "number" ? value : typeof value === "object" && value !== null && !Array.isArray(value) ? value.count : undefined;
+      const count = typeof value === "number" ? value : isDuration(value) ? value.count : undefined;
       if (count !== undefined && (count < 0 || !Number.isInteger(count))) {
         ctx.report("E0202", expr.span, `${what} must be a whole, non-negative count, got ${count}`, { label: "out of range" });
         return undefined;
@@ -183,8 +232,7 @@ export function checkValue(expr: A.Expr, type: ArgType, ctx: CheckContext, scope
       return value;
     }
     case "ref":
-      checkReference(expr, type.category, ctx, scope, what);
-      return expr.kind === "Name" ? expr.name : expr.kind === "Call" ? expr.callee.name : undefined;
+      return checkReference(expr, type.category, ctx, scope, what);
     case "list": {
       if (expr.kind !== "List") {
         const value = expr.kind === "Name" ? evaluateConstant(expr, scope.lookup) : undefined;
@@ -296,7 +344,7 @@ function checkEnum(expr: A.Expr, values: string[], ctx: CheckContext, scope: Arg
 }
 
 /** A name or call that must be a builtin of `category`; reports E0102/E0109 and checks the call's arguments. */
-export function checkReference(expr: A.Expr, category: Category, ctx: CheckContext, scope: ArgScope, what: string): { spec: BuiltinSpec; args: ArgValues } | undefined {
+export function checkReference(expr: A.Expr, category: Category, ctx: CheckContext, scope: ArgScope, what: string): ResolvedCall | undefined {
   const callee = expr.kind === "Call" ? expr.callee : expr.kind === "Name" ? { kind: "Identifier" as const, name: expr.name, span: expr.span } : undefined;
   if (!callee) {
     ctx.report("E0201", expr.span, `${what} expects ${describeType({ t: "ref", category })}, found ${describeExpr(expr)}`, {
@@ -309,9 +357,9 @@ export function checkReference(expr: A.Expr, category: Category, ctx: CheckConte
     reportWrongBuiltin(callee, [category], ctx);
     return undefined;
   }
-  const args = expr.kind === "Call" ? checkArguments(expr, spec, ctx, scope) : new Map();
-  if (expr.kind === "Name") reportBareNameMissing(callee, spec, ctx);
-  return { spec, args };
+  if (expr.kind === "Call") return checkArguments(expr, spec, ctx, scope);
+  reportBareNameMissing(callee, spec, ctx);
+  return resolveCall(spec, new Map(), new Map(), expr as A.NameRef, ctx);
 }
 
 /** A builtin written as a bare name (`dense`, `csv`) while it has required arguments: E0105 for each. */

@@ -1,11 +1,13 @@
 // Blocks: binding a block's configuration arguments, and checking its body where it is applied, with the
-// symbols of its tensor types (`D` in `f32[N, D]`) bound to the sizes it receives.
+// symbols of its tensor types (`D` in `f32[N, D]`) bound to the sizes it receives. Each application
+// elaborates the body again with those values, so every use of a block is instantiated on its own.
 import type * as A from "../../grammar/ast.js";
 import type { ArgType, ParamSpec } from "../builtins/types.js";
 import { argumentName, checkValue, describeExpr, matchArguments } from "./args.js";
+import type { InstanceScope, NamedObject } from "./instances.js";
 import type { BodyChecker } from "./model.js";
-import { ERROR, type ModelValue } from "./model-value.js";
-import { formatShape, type Shape } from "./shapes.js";
+import { ERROR, type LayerValue, type ModelValue, type TensorValue } from "./model-value.js";
+import { formatShape } from "./shapes.js";
 import { readTensorType, substitute, unifyShape } from "./tensor-types.js";
 
 export function blockCall(checker: BodyChecker, block: A.ModelDecl, expr: A.Call): ModelValue {
@@ -20,17 +22,16 @@ export function blockCall(checker: BodyChecker, block: A.ModelDecl, expr: A.Call
       return ERROR;
     }
     const layer = blockLayer(checker, block, expr.callee, expr.args.slice(tensorParams.length));
-    if (layer.k !== "layer") return layer;
-    return applyBlock(checker, block, inputs.map((v) => (v as { shape: Shape }).shape), expr.span, layer);
+    return layer.applyAll(inputs as TensorValue[], expr.span);
   }
   return blockLayer(checker, block, expr.callee, expr.args);
 }
 
-/** The configuration arguments a block layer was created with, until it is applied. */
-const configArgs = new WeakMap<ModelValue, Map<string, ModelValue>>();
+/** A block object: a layer whose application runs the block's body; `applyAll` takes every tensor input. */
+type BlockValue = LayerValue & { applyAll: (inputs: TensorValue[], at: A.Span) => ModelValue };
 
 /** A block with its configuration arguments bound, waiting for its tensor input. */
-export function blockLayer(checker: BodyChecker, block: A.ModelDecl, callee: A.Identifier, args: A.Argument[]): ModelValue {
+export function blockLayer(checker: BodyChecker, block: A.ModelDecl, callee: A.Identifier, args: A.Argument[]): BlockValue {
   checker.ctx.usedBlocks.add(block.name.name);
   const config = block.params.filter((p) => !p.type?.dims);
   const specs: ParamSpec[] = config.map((p) => ({ name: p.name.name, type: configType(p), required: p.default === undefined, doc: `parameter of block ${block.name.name}` }));
@@ -49,26 +50,47 @@ export function blockLayer(checker: BodyChecker, block: A.ModelDecl, callee: A.I
     bound.set(param.name, { k: "const", value });
     return value;
   });
-  const layer: ModelValue = {
-    k: "layer",
-    name: block.name.name,
-    apply: (input, at) => applyBlock(checker, block, [input], at, layer),
-  };
-  configArgs.set(layer, bound);
-  return layer;
+  const object = checker.instances.block(block.name.name);
+  const owner: { object: NamedObject; scope?: InstanceScope } = { object };
+  const applyAll = (inputs: TensorValue[], at: A.Span) => applyBlock(checker, block, inputs, at, bound, owner);
+  return { k: "layer", name: block.name.name, owner: object, apply: (input, at) => applyAll([input], at), applyAll };
 }
 
-function applyBlock(checker: BodyChecker, block: A.ModelDecl, inputs: Shape[], at: A.Span, layer: ModelValue): ModelValue {
+function applyBlock(
+  checker: BodyChecker,
+  block: A.ModelDecl,
+  inputs: TensorValue[],
+  at: A.Span,
+  bound: Map<string, ModelValue>,
+  owner: { object: NamedObject; scope?: InstanceScope },
+): ModelValue {
   const name = block.name.name;
-  if (checker.stack.includes(name)) {
-    checker.ctx.report("E0406", at, `block \`${name}\` applies itself${checker.stack.length > 1 ? ` (through ${checker.stack.join(" → ")})` : ""}`, {
+  // The dynamic chain of blocks being applied, across every checker: a default such as `layer = B` inside
+  // `B` is applied through a value created outside, so a per-checker stack would not see the cycle.
+  const applying = checker.ctx.applyingBlocks;
+  if (applying.includes(name)) {
+    const chain = [...applying.slice(applying.indexOf(name)), name];
+    checker.ctx.report("E0406", at, `block \`${name}\` applies itself${chain.length > 2 ? ` (through ${chain.join(" → ")})` : ""}`, {
       label: "recursive use",
       labels: [{ span: block.name.span, message: `\`${name}\` is defined here` }],
-      help: "a block cannot contain itself; repeat it explicitly instead",
+      help: "a block cannot contain itself, not even through a default value; repeat it explicitly instead",
     });
     return ERROR;
   }
-  const inner = checker.child(name);
+  // A block object applied again (a named block) finds the layers of its first application: shared weights.
+  if (owner.scope) owner.scope.rewind();
+  else owner.scope = checker.instances.child(checker.instances.nameOf(owner.object).slice(checker.instances.prefix.length));
+  const inner = checker.child(owner.scope);
+  applying.push(name);
+  try {
+    return runBlock(checker, inner, block, inputs, at, bound);
+  } finally {
+    applying.pop();
+  }
+}
+
+function runBlock(checker: BodyChecker, inner: BodyChecker, block: A.ModelDecl, inputs: TensorValue[], at: A.Span, bound: Map<string, ModelValue>): ModelValue {
+  const name = block.name.name;
   const tensorParams = block.params.filter((p) => p.type?.dims);
   if (tensorParams.length !== inputs.length) {
     checker.ctx.report("E0302", at, `block \`${name}\` takes ${tensorParams.length} tensor input${tensorParams.length === 1 ? "" : "s"}, but ${inputs.length} ${inputs.length === 1 ? "is" : "are"} given here`, {
@@ -81,23 +103,20 @@ function applyBlock(checker: BodyChecker, block: A.ModelDecl, inputs: Shape[], a
     const param = tensorParams[i]!;
     const declared = readTensorType(param.type!, checker.ctx, inner.lookupConst);
     if (!declared) return ERROR;
-    const problem = unifyShape(declared.shape, inputs[i]!, inner.symbols);
+    const problem = unifyShape(declared.shape, inputs[i]!.shape, inner.symbols);
     if (problem) {
-      checker.ctx.report("E0302", at, `block \`${name}\` cannot take ${formatShape(inputs[i]!)} as \`${param.name.name}\`: ${problem}`, {
-        label: `input is ${formatShape(inputs[i]!)}`,
+      checker.ctx.report("E0302", at, `block \`${name}\` cannot take ${formatShape(inputs[i]!.shape)} as \`${param.name.name}\`: ${problem}`, {
+        label: `input is ${formatShape(inputs[i]!.shape)}`,
         labels: [{ span: param.type!.span, message: `\`${param.name.name}\` is declared here` }],
         help: "change the block's parameter type, or reshape the input",
       });
       return ERROR;
     }
-    inner.bind(param.name, { k: "tensor", shape: inputs[i]! }, true);
-  }
-  const bound = configArgs.get(layer) ?? new Map<string, ModelValue>();
-  for (const param of block.params.filter((p) => !p.type?.dims)) {
-    const value = bound.get(param.name.name) ?? (param.default ? checker.evaluate(param.default) : ERROR);
-    inner.bind(param.name, value, true);
+    inner.bind(param.name, inputs[i]!, true);
   }
   for (const [symbol, dim] of inner.symbols) inner.env.set(symbol, { value: { k: "const", value: typeof dim === "number" ? dim : undefined }, span: block.name.span, used: true, isParameter: true });
+  // Defaults are evaluated inside the block, where its symbols and earlier parameters are in scope.
+  for (const param of block.params.filter((p) => !p.type?.dims)) inner.bind(param.name, bound.get(param.name.name) ?? configDefault(inner, param, block), true);
   const result = inner.run(block.body, block.name.span, "block");
   if (!result || result.k !== "tensor") return result ?? ERROR;
   if (block.output) {
@@ -115,6 +134,13 @@ function applyBlock(checker: BodyChecker, block: A.ModelDecl, inputs: Shape[], a
     }
   }
   return result;
+}
+
+/** The value of a configuration parameter that the application left out. */
+export function configDefault(checker: BodyChecker, param: A.Param, block: A.ModelDecl): ModelValue {
+  if (!param.default) return ERROR;
+  if (isLayerTyped(param)) return checker.evaluate(param.default);
+  return { k: "const", value: checkValue(param.default, configType(param), checker.ctx, checker.scope(), argumentName(param.name.name, block.name.name)) };
 }
 
 export function isLayerTyped(param: A.Param): boolean {

@@ -4,13 +4,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as A from "../../grammar/ast.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import type { ArgValue } from "../builtins/types.js";
+import type { ArgValue, ResolvedCall } from "../builtins/types.js";
 import { evaluateConstant } from "./constants.js";
 import { createContext, type CheckContext, type DataProbe } from "./context.js";
 import { checkModel, type ModelSummary } from "./model.js";
 import { checkSearch } from "./search.js";
 import type { Shape } from "./shapes.js";
-import { checkTrain, type TrainSummary } from "./train.js";
+import { checkTrain, type TrainOverrides, type TrainSummary } from "./train.js";
 
 export interface CheckResult {
   diagnostics: Diagnostic[];
@@ -19,12 +19,18 @@ export interface CheckResult {
   shapes: Map<A.Expr | A.Identifier, Shape>;
   /** Values of the top-level `let`s. */
   lets: Map<string, ArgValue>;
+  /** Every builtin call as the checker resolved it (arguments by name, defaults filled), for hover. */
+  calls: Map<A.Expr, ResolvedCall>;
+  /** The file has a `search` block (which `dslc train` does not run). */
+  search?: A.SearchDecl;
 }
 
 export interface CheckOptions {
   /** Path of the .dl file; data paths are relative to its folder. */
   path: string;
   probe?: DataProbe;
+  /** Settings given on the command line that replace the file's. */
+  overrides?: TrainOverrides;
 }
 
 export const diskProbe: DataProbe = {
@@ -44,12 +50,21 @@ export function checkFile(file: A.DlFile, options: CheckOptions): CheckResult {
   const models = new Map<string, ModelSummary>();
   for (const model of ctx.models.values()) models.set(model.name.name, checkModel(model, ctx));
   for (const block of ctx.blocks.values()) if (!ctx.usedBlocks.has(block.name.name)) checkModel(block, ctx);
-  let train: TrainSummary | undefined;
   const trains = file.items.filter((i): i is A.TrainDecl => i.kind === "Train");
-  for (const decl of trains) train = checkTrain(decl, ctx, models) ?? train;
-  for (const decl of file.items) if (decl.kind === "Search") checkSearch(decl, ctx, trains.length > 0);
+  const searches = file.items.filter((i): i is A.SearchDecl => i.kind === "Search");
+  for (const extra of [...trains.slice(1), ...searches.slice(1)]) {
+    const first = extra.kind === "Train" ? trains[0]! : searches[0]!;
+    const keyword = extra.kind === "Train" ? "train" : "search";
+    ctx.report("E0104", { start: extra.span.start, end: extra.span.start + keyword.length }, `a file has one \`${keyword}\` block, but this is a second one`, {
+      label: "second block",
+      labels: [{ span: { start: first.span.start, end: first.span.start + keyword.length }, message: "first one here" }],
+      help: `merge them, or move the second into its own file`,
+    });
+  }
+  const train = trains[0] ? checkTrain(trains[0], ctx, models, options.overrides) : undefined;
+  for (const decl of searches) checkSearch(decl, ctx, trains.length > 0);
   const lets = new Map([...ctx.lets].map(([name, entry]) => [name, entry.value]));
-  return { diagnostics: ctx.diagnostics.items, models, train, shapes: ctx.shapes, lets };
+  return { diagnostics: ctx.diagnostics.items, models, train, shapes: ctx.shapes, lets, calls: ctx.calls, search: searches[0] };
 }
 
 function declareTopLevel(file: A.DlFile, ctx: CheckContext): void {

@@ -3,7 +3,7 @@
 import type * as A from "../../grammar/ast.js";
 import { DiagnosticBag, type DiagnosticOptions } from "../diagnostics/diagnostic.js";
 import type { DiagnosticCode } from "../diagnostics/codes.js";
-import type { ArgValue } from "../builtins/types.js";
+import type { ArgValue, ResolvedCall } from "../builtins/types.js";
 import type { Shape } from "./shapes.js";
 
 /** Reads data files for the checker: returns the text, or undefined when the file does not exist. */
@@ -25,6 +25,10 @@ export interface CheckContext {
   shapes: Map<A.Expr | A.Identifier, Shape>;
   /** Blocks referenced by some model; the others are checked on their own. */
   usedBlocks: Set<string>;
+  /** Every builtin call as resolved (arguments by name, defaults filled), for hover; last application wins. */
+  calls: Map<A.Expr, ResolvedCall>;
+  /** Blocks being applied right now, outermost first: a block applied while in this list applies itself. */
+  applyingBlocks: string[];
   /** Reports once per (code, place, message): blocks are checked once per use and must not repeat themselves. */
   report(code: DiagnosticCode, span: A.Span | undefined, message: string, options?: DiagnosticOptions): void;
 }
@@ -41,6 +45,8 @@ export function createContext(probe: DataProbe, baseDir: string): CheckContext {
     baseDir,
     shapes: new Map(),
     usedBlocks: new Set(),
+    calls: new Map(),
+    applyingBlocks: [],
     report(code, span, message, options) {
       const key = `${code}:${span?.start}:${span?.end}:${message}`;
       if (seen.has(key)) return;

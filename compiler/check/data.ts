@@ -3,8 +3,8 @@
 import * as path from "node:path";
 import type * as A from "../../grammar/ast.js";
 import { lookupBuiltin } from "../builtins/registry.js";
-import type { ArgValues } from "../builtins/types.js";
-import { checkArguments, reportBareNameMissing, reportWrongBuiltin, type ArgScope } from "./args.js";
+import type { ArgValues, ResolvedCall } from "../builtins/types.js";
+import { checkReference, reportWrongBuiltin, type ArgScope } from "./args.js";
 import type { CheckContext } from "./context.js";
 import { suggestFix } from "./suggest.js";
 
@@ -18,7 +18,12 @@ export interface DataInfo {
   examples?: number;
   /** Share held out for validation and test. */
   heldOut: number;
+  /** Share held out for validation alone. */
+  validation: number;
   span: A.Span;
+  /** The pipeline as elaborated: the source and each transform, resolved. */
+  source: ResolvedCall;
+  transforms: ResolvedCall[];
 }
 
 function num(args: ArgValues, name: string, fallback: number): number {
@@ -44,10 +49,20 @@ export function checkData(expr: A.Expr, ctx: CheckContext, scope: ArgScope): Dat
       reportWrongBuiltin(callee, ["data_transform"], ctx);
       continue;
     }
-    const args = call ? checkArguments(call, spec, ctx, scope) : new Map();
-    if (!call) reportBareNameMissing(callee, spec, ctx);
-    if (!info) continue;
-    if (name === "split") info.heldOut = num(args, "val", 0.2) + num(args, "test", 0);
+    const resolved = checkReference(stage, "data_transform", ctx, scope, name);
+    if (!info || !resolved) continue;
+    info.transforms.push(resolved);
+    const args = resolved.args;
+    if (name === "split") {
+      info.validation = num(args, "val", 0.2);
+      info.heldOut = info.validation + num(args, "test", 0);
+      if (info.heldOut >= 1) {
+        ctx.report("E0202", stage.span, `\`split\` holds out ${Math.round(info.heldOut * 100)}% of the examples, leaving none to train on`, {
+          label: "nothing left for training",
+          help: "keep `val + test` below 1, e.g. `split(val: 0.2, test: 0.1)`",
+        });
+      }
+    }
     if (name === "pca" && typeof args.get("components") === "number") info.features = [args.get("components") as number];
     if (name === "subset" && typeof args.get("n") === "number") info.examples = Math.min(info.examples ?? Infinity, args.get("n") as number);
     if (name === "augment" && info.features && info.features.length !== 3) {
@@ -65,16 +80,11 @@ function checkSource(expr: A.Expr, ctx: CheckContext, scope: ArgScope): DataInfo
     ctx.report("E0201", expr.span, "`data` must start with a data source such as `csv(\"file.csv\", label: \"label\")` or `spirals()`", { label: "not a data source" });
     return undefined;
   }
-  const callee = expr.kind === "Call" ? expr.callee : { kind: "Identifier" as const, name: expr.name, span: expr.span };
-  const spec = lookupBuiltin(callee.name, ["data_source"]);
-  if (!spec) {
-    reportWrongBuiltin(callee, ["data_source"], ctx);
-    return undefined;
-  }
-  const args = expr.kind === "Call" ? checkArguments(expr, spec, ctx, scope) : new Map();
-  if (expr.kind === "Name") reportBareNameMissing(callee, spec, ctx);
-  const base = { heldOut: 0, span: expr.span };
-  switch (spec.name) {
+  const source = checkReference(expr, "data_source", ctx, scope, "data source");
+  if (!source) return undefined;
+  const args = source.args;
+  const base = { heldOut: 0, validation: 0, span: expr.span, source, transforms: [] };
+  switch (source.builtin) {
     case "sine":
       return { ...base, features: [1], target: { kind: "regression", width: 1 }, examples: num(args, "n", 2000) };
     case "xor":
@@ -110,7 +120,7 @@ function pathArg(call: A.Call, name: string): A.Expr | undefined {
 }
 
 /** Reads the header and label column of a CSV: feature count, class count, example count. */
-function probeCsv(call: A.Call, args: ArgValues, ctx: CheckContext, base: { heldOut: number; span: A.Span }): DataInfo | undefined {
+function probeCsv(call: A.Call, args: ArgValues, ctx: CheckContext, base: Omit<DataInfo, "features" | "target" | "examples">): DataInfo | undefined {
   const file = args.get("path");
   const label = args.get("label");
   const pathExpr = pathArg(call, "path");

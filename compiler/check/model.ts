@@ -1,12 +1,16 @@
 // Checking model and block bodies: names, layers and their arguments, and shape inference through every
-// statement. Blocks are checked where they are applied, with their symbols bound to the actual sizes.
+// statement. Blocks are checked where they are applied, with their symbols bound to the actual sizes. The
+// same pass elaborates the model (elaborated.ts): every tensor it computes carries the node that produces
+// it, with resolved layer calls, so that lowering never interprets the syntax a second time.
 import type * as A from "../../grammar/ast.js";
 import { categoriesOf, lookupBuiltin, namesIn } from "../builtins/registry.js";
-import { ShapeError, type ArgValue, type ArgValues, type BuiltinSpec } from "../builtins/types.js";
-import { checkArguments, checkValue, reportBareNameMissing, describeExpr, reportWrongBuiltin, type ArgScope } from "./args.js";
-import { blockCall, blockLayer, configType, isLayerTyped } from "./blocks.js";
+import { ShapeError, type ArgValue, type ResolvedCall } from "../builtins/types.js";
+import { checkArguments, reportBareNameMissing, describeExpr, reportWrongBuiltin, resolveCall, type ArgScope } from "./args.js";
+import { blockCall, blockLayer, configDefault, isLayerTyped } from "./blocks.js";
 import { CONSTANTS, type CheckContext } from "./context.js";
-import { ERROR, type ModelValue } from "./model-value.js";
+import type { ElaboratedModel, TensorNode } from "./elaborated.js";
+import { InstanceScope, ModelNames } from "./instances.js";
+import { ERROR, type LayerValue, type ModelValue } from "./model-value.js";
 import { formatShape, sameShape, type Dim, type Shape } from "./shapes.js";
 import { suggestFix } from "./suggest.js";
 import { readTensorType } from "./tensor-types.js";
@@ -31,6 +35,8 @@ export interface ModelSummary {
   namedLayers: Set<string>;
   /** Builtin layers used anywhere in the model, blocks included. */
   layersUsed: Set<string>;
+  /** The model as lowering sees it; present when its body produced a tensor. */
+  elaborated?: ElaboratedModel;
 }
 
 export class BodyChecker {
@@ -40,14 +46,14 @@ export class BodyChecker {
   constructor(
     readonly ctx: CheckContext,
     readonly summary: ModelSummary,
-    /** Blocks being instantiated, outermost first, to catch recursion. */
-    readonly stack: string[],
     readonly symbols: Map<string, Dim>,
+    /** Where the layers this body creates live, and how they are named. */
+    readonly instances: InstanceScope,
   ) {}
 
-  /** A checker for a block's body applied from this one. */
-  child(block: string): BodyChecker {
-    return new BodyChecker(this.ctx, this.summary, [...this.stack, block], new Map());
+  /** A checker for a block's body applied from this one, creating its layers in `instances`. */
+  child(instances: InstanceScope): BodyChecker {
+    return new BodyChecker(this.ctx, this.summary, new Map(), instances);
   }
 
   lookupConst = (name: string): ArgValue | "unknown-name" => {
@@ -98,7 +104,11 @@ export class BodyChecker {
       switch (statement.kind) {
         case "Assign": {
           const value = this.evaluate(statement.value);
-          if (value.k === "layer") this.namedLayers.add(statement.target.name);
+          if (value.k === "layer") {
+            this.namedLayers.add(statement.target.name);
+            value.owner?.bind(statement.target.name);
+          }
+          if (value.k === "tensor" && value.node.op === "param") this.instances.nameParam(value.node.param, statement.target.name);
           this.bind(statement.target, value.k === "layer" ? this.shared(statement.target.name, value) : value, false);
           break;
         }
@@ -122,25 +132,27 @@ export class BodyChecker {
     for (const [name, binding] of this.env) {
       if (!binding.used && !binding.isParameter && !name.startsWith("_") && binding.value.k !== "layer") this.reportUnused(name, binding);
     }
+    this.instances.nameUnboundParams();
     return result;
   }
 
   /** A named layer shares its weights: every use must see the same input shape. */
-  shared(name: string, layer: Extract<ModelValue, { k: "layer" }>): ModelValue {
+  shared(name: string, layer: LayerValue): ModelValue {
     let first: { shape: Shape; span: A.Span } | undefined;
     return {
       k: "layer",
       name,
+      owner: layer.owner,
       apply: (input, at, inputSpan) => {
-        if (first && !sameShape(first.shape.slice(1), input.slice(1))) {
-          this.ctx.report("E0302", at, `layer \`${name}\` is shared, but this use gives it ${formatShape(input)} instead of ${formatShape(first.shape)}`, {
-            label: `input is ${formatShape(input)}`,
+        if (first && !sameShape(first.shape.slice(1), input.shape.slice(1))) {
+          this.ctx.report("E0302", at, `layer \`${name}\` is shared, but this use gives it ${formatShape(input.shape)} instead of ${formatShape(first.shape)}`, {
+            label: `input is ${formatShape(input.shape)}`,
             labels: [{ span: first.span, message: `first applied to ${formatShape(first.shape)} here` }],
             help: `a named layer keeps one set of weights; write a second \`${layer.name}(…)\` for a separate layer`,
           });
           return ERROR;
         }
-        first ??= { shape: input, span: at };
+        first ??= { shape: input.shape, span: at };
         return layer.apply(input, at, inputSpan);
       },
     };
@@ -175,7 +187,7 @@ export class BodyChecker {
       case "Negate": {
         const operand = this.evaluate(expr.operand);
         if (operand.k === "const" && typeof operand.value === "number") return { k: "const", value: -operand.value };
-        if (operand.k === "tensor") return { k: "tensor", shape: operand.shape };
+        if (operand.k === "tensor") return { k: "tensor", shape: operand.shape, node: { op: "negate", operand: operand.node, shape: operand.shape, span: expr.span } };
         if (operand.k !== "error") this.notATensor(expr.operand, operand);
         return ERROR;
       }
@@ -199,7 +211,7 @@ export class BodyChecker {
         reportBareNameMissing({ kind: "Identifier", name: expr.name, span: expr.span }, spec, this.ctx);
         return { k: "layer", name: spec.name, apply: () => ERROR };
       }
-      return this.builtinLayer(spec, new Map(), expr.span);
+      return this.builtinLayer(resolveCall(spec, new Map(), new Map(), expr, this.ctx));
     }
     const letValue = this.ctx.lets.get(expr.name);
     if (letValue) return { k: "const", value: letValue.value };
@@ -223,10 +235,10 @@ export class BodyChecker {
     const layer = lookupBuiltin(name, ["layer"]);
     if (layer) {
       const before = this.ctx.diagnostics.items.length;
-      const args = checkArguments(expr, layer, this.ctx, this.scope());
+      const call = checkArguments(expr, layer, this.ctx, this.scope());
       // A layer whose arguments are wrong has no trustworthy output shape: stop here rather than cascade.
       const failed = this.ctx.diagnostics.items.slice(before).some((d) => d.severity === "error");
-      return failed ? { k: "layer", name, apply: () => ERROR } : this.builtinLayer(layer, args, expr.span);
+      return failed ? { k: "layer", name, apply: () => ERROR } : this.builtinLayer(call);
     }
     const fn = lookupBuiltin(name, ["tensor_fn"]);
     if (fn) return tensorFunction(this, fn, expr);
@@ -234,25 +246,26 @@ export class BodyChecker {
     return ERROR;
   }
 
-  builtinLayer(spec: BuiltinSpec, args: ArgValues, span: A.Span): ModelValue {
-    if (spec.name === "dropout" && args.has("p") && args.has("keep")) {
-      this.ctx.report("E0107", span, "dropout takes `p` (probability of dropping) or `keep` (probability of keeping), not both", {
-        label: "both given",
-        help: "keep one: `p` = 1 − `keep`",
-      });
-    }
+  /** A builtin layer object: one set of weights for every application of this value. */
+  builtinLayer(call: ResolvedCall): ModelValue {
+    const spec = lookupBuiltin(call.builtin, ["layer"])!;
+    const { instance, object } = this.instances.layer(call);
+    const instances = this.instances;
     return {
       k: "layer",
       name: spec.name,
+      owner: object,
       apply: (input, at, inputSpan) => {
         this.summary.layersUsed.add(spec.name);
         try {
-          return { k: "tensor", shape: spec.shape!(input, args), producer: spec.name };
+          const shape = spec.shape!(input.shape, call.args);
+          instance.name = instances.nameOf(object);
+          return { k: "tensor", shape, producer: spec.name, node: { op: "layer", layer: instance, input: input.node, shape, span: at } };
         } catch (error) {
           if (!(error instanceof ShapeError)) throw error;
           this.ctx.report(error.code, at, error.message, {
             label: `\`${spec.name}\` cannot take this input`,
-            labels: [{ span: inputSpan, message: `this is ${formatShape(input)}` }],
+            labels: [{ span: inputSpan, message: `this is ${formatShape(input.shape)}` }],
             help: error.help,
             fixes: error.insertBefore ? [{ title: `insert \`${error.insertBefore.replace(/ \|> $/, "")}\` before \`${spec.name}\``, span: { start: at.start, end: at.start }, replacement: error.insertBefore }] : [],
           });
@@ -290,7 +303,7 @@ export class BodyChecker {
         this.notATensor(expr.stages[0]!, value);
         return ERROR;
       }
-      value = layer.apply(value.shape, stage.span, inputSpan);
+      value = layer.apply(value, stage.span, inputSpan);
       if (value.k === "tensor") this.ctx.shapes.set(stage, value.shape);
       inputSpan = { start: expr.stages[0]!.span.start, end: stage.span.end };
     }
@@ -331,7 +344,8 @@ const CONFIG_TYPES = ["int", "float", "bool", "string", "layer", "activation"];
 /** Checks a model (or, when unused, a block on its own) and returns what the training checks need to know. */
 export function checkModel(decl: A.ModelDecl, ctx: CheckContext): ModelSummary {
   const summary: ModelSummary = { inputs: [], namedLayers: new Set(), layersUsed: new Set() };
-  const checker = new BodyChecker(ctx, summary, decl.kind === "Block" ? [decl.name.name] : [], new Map());
+  const checker = new BodyChecker(ctx, summary, new Map(), new InstanceScope("", new ModelNames()));
+  const inputs: Extract<TensorNode, { op: "input" }>[] = [];
   let hasInput = false;
   for (const param of decl.params) {
     if (param.type?.dims) {
@@ -344,18 +358,20 @@ export function checkModel(decl: A.ModelDecl, ctx: CheckContext): ModelSummary {
       hasInput = true;
       for (const dim of type.shape) if (typeof dim === "string") checker.env.set(dim, { value: { k: "const", value: undefined }, span: param.type.span, used: true, isParameter: true });
       summary.inputs.push({ name: param.name.name, shape: type.shape, span: param.type.span });
-      checker.bind(param.name, { k: "tensor", shape: type.shape }, true);
+      const node = { op: "input" as const, name: param.name.name, index: inputs.length, dtype: type.dtype, shape: type.shape };
+      inputs.push(node);
+      checker.bind(param.name, { k: "tensor", shape: type.shape, node }, true);
     } else if (param.type && !CONFIG_TYPES.includes(param.type.name.name)) {
       ctx.report("E0309", param.type.span, `\`${param.type.name.name}\` is not a parameter type`, {
         label: "unknown type",
         help: `tensor inputs are written like \`f32[N, 64]\`; settings are ${CONFIG_TYPES.map((t) => `\`${t}\``).join(", ")}`,
       });
       checker.bind(param.name, ERROR, true);
-    } else if (isLayerTyped(param)) {
-      checker.bind(param.name, param.default ? checker.evaluate(param.default) : { k: "layer", name: param.name.name, apply: (input) => ({ k: "tensor", shape: input }) }, true);
+    } else if (param.default) {
+      checker.bind(param.name, configDefault(checker, param, decl), true);
     } else {
-      const value = param.default ? checkValue(param.default, configType(param), ctx, checker.scope(), `\`${param.name.name}\``) : undefined;
-      checker.bind(param.name, { k: "const", value }, true);
+      // Checked on its own, a block's parameter without a default stands for any value of its type.
+      checker.bind(param.name, isLayerTyped(param) ? { k: "layer", name: param.name.name, apply: (input) => input } : { k: "const", value: undefined }, true);
     }
   }
   if (decl.kind === "Model" && !hasInput) {
@@ -369,6 +385,7 @@ export function checkModel(decl: A.ModelDecl, ctx: CheckContext): ModelSummary {
   if (result?.k === "tensor") {
     summary.output = result.shape;
     summary.outputProducer = result.producer;
+    summary.elaborated = { name: decl.name.name, inputs, output: result.node, span: decl.span };
     if (decl.output && decl.kind === "Model") {
       const declared = readTensorType(decl.output, ctx, checker.lookupConst);
       if (declared && !sameShape(declared.shape, result.shape)) {

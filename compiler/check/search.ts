@@ -43,7 +43,7 @@ export function checkSearch(decl: A.SearchDecl, ctx: CheckContext, hasTrain: boo
       ctx.report("E0202", statement.value.span, `the range is empty: lo (${lo}) must be below hi (${hi})`, { label: "empty range", help: "swap the bounds" });
     }
   }
-  const hasStages = directives.some((d) => d.spec.name === "stage");
+  const hasStages = directives.some((d) => d.resolved?.builtin === "stage");
   if (!hasStages && (!settings.has("trials") || !settings.has("epochs"))) {
     ctx.report("E0403", { start: decl.span.start, end: decl.span.start + 6 }, "this `search` block says neither `trials` and `epochs` nor any `stage(…)`", {
       label: "how many runs?",

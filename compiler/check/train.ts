@@ -1,14 +1,19 @@
 // Checking a `train` block: its settings and directives, and how they fit the model: the data against the
-// model's input, the loss against its output and the labels, and lints that catch wasted runs early.
+// model's input, the loss against its output and the labels, and lints that catch wasted runs early. The
+// result includes the block elaborated (elaborated.ts): every setting with its value or default, every call
+// resolved, the run's length in steps.
 import type * as A from "../../grammar/ast.js";
-import { LOSS_TARGETS } from "../builtins/losses.js";
 import { lookupBuiltin } from "../builtins/registry.js";
 import { TRAIN_SETTINGS, type SettingSpec } from "../builtins/training.js";
-import type { ArgValue, ArgValues } from "../builtins/types.js";
+import type { ArgValue, DefaultValue, ResolvedCall } from "../builtins/types.js";
+import { splitSizes } from "../../runtime/data/pipeline.js";
 import { checkReference, checkValue, describeExpr, reportWrongBuiltin, type ArgScope } from "./args.js";
 import type { CheckContext } from "./context.js";
 import { checkData, type DataInfo } from "./data.js";
+import type { ElaboratedTrain, LossTerm, RunLength } from "./elaborated.js";
+import { checkLoss } from "./loss.js";
 import { statementNoun, type ModelSummary } from "./model.js";
+import { checkOptimizer, checkSchedule } from "./optimization.js";
 import { formatShape } from "./shapes.js";
 import { suggestFix } from "./suggest.js";
 
@@ -18,11 +23,19 @@ export interface TrainSummary {
   epochs?: number;
   stepsPerEpoch?: number;
   totalSteps?: number;
+  /** The block as lowering consumes it; present when every part of it could be resolved. */
+  elaborated?: ElaboratedTrain;
+}
+
+/** Settings given on the command line (`--epochs`, `--seed`) that replace the file's. */
+export interface TrainOverrides {
+  epochs?: number;
+  seed?: number;
 }
 
 interface Collected {
   settings: Map<string, { name: A.Identifier; value: A.Expr; statement: A.Statement }>;
-  directives: { call: A.Call; spec: NonNullable<ReturnType<typeof lookupBuiltin>>; args: ArgValues }[];
+  directives: { call: A.Call; resolved?: ResolvedCall }[];
 }
 
 function keywordSpan(decl: { span: A.Span }, length: number): A.Span {
@@ -69,7 +82,15 @@ export function collectSettings(body: A.Statement[], specs: SettingSpec[], ctx: 
         reportWrongBuiltin(call.callee, ["directive"], ctx);
         continue;
       }
-      directives.push({ call, spec, args: checkReference(call, "directive", ctx, scope, call.callee.name)?.args ?? new Map() });
+      // `stage(…)` shapes a search; the others shape one training run.
+      if ((spec.name === "stage") !== (where === "search")) {
+        ctx.report("E0405", statement.span, `\`${spec.name}(…)\` cannot appear in \`${where}\``, {
+          label: "not allowed here",
+          help: spec.name === "stage" ? "search stages go in `search { … }`" : "training directives go in `train { … }`",
+        });
+        continue;
+      }
+      directives.push({ call, resolved: checkReference(call, "directive", ctx, scope, call.callee.name) });
     } else if (!(allowSamples && statement.kind === "Sample")) {
       ctx.report("E0405", statement.span, `${statementNoun(statement)} cannot appear in \`${where}\``, {
         label: "not allowed here",
@@ -80,7 +101,7 @@ export function collectSettings(body: A.Statement[], specs: SettingSpec[], ctx: 
   return { settings, directives };
 }
 
-export function checkTrain(decl: A.TrainDecl, ctx: CheckContext, models: Map<string, ModelSummary>): TrainSummary {
+export function checkTrain(decl: A.TrainDecl, ctx: CheckContext, models: Map<string, ModelSummary>, overrides: TrainOverrides = {}): TrainSummary {
   const summary: TrainSummary = {};
   const modelName = resolveModel(decl, ctx);
   summary.model = modelName;
@@ -91,59 +112,164 @@ export function checkTrain(decl: A.TrainDecl, ctx: CheckContext, models: Map<str
     visibleNames: () => ctx.lets.keys(),
   };
   const { settings, directives } = collectSettings(decl.body, TRAIN_SETTINGS, ctx, scope, "train");
-  const values = new Map<string, ArgValue>();
-  for (const [name, setting] of settings) {
-    const spec = TRAIN_SETTINGS.find((s) => s.name === name)!;
-    switch (spec.type) {
-      case "data":
-        summary.data = checkData(setting.value, ctx, scope);
-        break;
-      case "loss":
-        checkLoss(setting.value, ctx, scope, model, summary);
-        break;
-      case "optimizer":
-        checkOptimizer(setting.value, ctx, scope);
-        break;
-      case "schedule":
-        break; // checked below, once the run length is known
-      default:
-        values.set(name, checkValue(setting.value, spec.type, ctx, scope, `\`${name}\``));
-    }
-  }
+  const dataSetting = settings.get("data");
+  if (dataSetting) summary.data = checkData(dataSetting.value, ctx, scope);
+  const values = settingValues(settings, ctx, scope, overrides);
   for (const required of ["data", "loss", "optimizer"]) {
     if (!settings.has(required)) {
       const spec = TRAIN_SETTINGS.find((s) => s.name === required)!;
       ctx.report("E0403", keywordSpan(decl, 5), `this \`train\` block has no \`${required}\``, { label: `missing \`${required}\``, help: `add \`${required} = …\`: ${spec.doc}` });
     }
   }
-  if (!settings.has("epochs") && !settings.has("steps")) {
+  if (!settings.has("epochs") && !settings.has("steps") && overrides.epochs === undefined) {
     ctx.report("E0403", keywordSpan(decl, 5), "this `train` block says neither how many `epochs` nor how many `steps`", {
       label: "run length missing",
       help: "add e.g. `epochs 10`",
     });
   }
-  computeRunLength(summary, values);
+  const run = runLength(summary, values, settings, ctx);
   if (model && summary.data) checkDataFitsModel(summary.data, model, ctx, modelName!);
+  const loss = settings.has("loss") ? checkLoss(settings.get("loss")!.value, ctx, scope, model, summary.data) : [];
+  const optimizer = settings.has("optimizer") ? checkOptimizer(settings.get("optimizer")!.value, ctx, scope) : { groups: [] };
+  const schedule = settings.has("schedule") ? checkSchedule(settings.get("schedule")!.value, ctx, scope, run, optimizer.call) : [];
+  const resolvedDirectives = directives.flatMap((d) => d.resolved ?? []);
+  lintSettings(values, settings, model, summary.data, resolvedDirectives, schedule, directives, ctx);
+  if (model?.elaborated && summary.data && optimizer.call && loss.length > 0) {
+    summary.elaborated = {
+      model: model.elaborated,
+      task: summary.data.target.kind === "regression" ? "regression" : "classification",
+      data: { source: summary.data.source, transforms: summary.data.transforms },
+      loss: loss satisfies LossTerm[],
+      optimizer: optimizer.call,
+      optimizerGroups: optimizer.groups,
+      schedule,
+      settings: values,
+      writtenSettings: new Map([...settings].map(([name, s]) => [name, s.statement.span])),
+      directives: resolvedDirectives,
+      run,
+      span: decl.span,
+    };
+  }
+  return summary;
+}
+
+/** Every setting's value: as written, else from the command line, else the registry's default. */
+function settingValues(settings: Collected["settings"], ctx: CheckContext, scope: ArgScope, overrides: TrainOverrides): Map<string, ArgValue> {
+  const values = new Map<string, ArgValue>();
+  for (const spec of TRAIN_SETTINGS) {
+    if (typeof spec.type === "string") continue;
+    const setting = settings.get(spec.name);
+    values.set(spec.name, setting ? checkValue(setting.value, spec.type, ctx, scope, `\`${spec.name}\``) : spec.default === undefined ? undefined : settingDefault(spec.default));
+  }
+  if (overrides.epochs !== undefined) {
+    values.set("epochs", overrides.epochs);
+    values.set("steps", undefined);
+  }
+  if (overrides.seed !== undefined) values.set("seed", overrides.seed);
+  return values;
+}
+
+function settingDefault(value: DefaultValue): ArgValue {
+  if (Array.isArray(value)) return value.map(settingDefault);
+  return typeof value === "object" ? { ...value } : value;
+}
+
+/** Epochs, steps per epoch and total steps, with the split arithmetic the runtime uses. */
+function runLength(summary: TrainSummary, values: Map<string, ArgValue>, settings: Collected["settings"], ctx: CheckContext): RunLength | undefined {
+  const epochs = values.get("epochs");
+  const steps = values.get("steps");
+  const batch = values.get("batch");
+  const data = summary.data;
+  if (typeof epochs === "number") summary.epochs = epochs;
+  if (data?.examples === undefined) return undefined;
+  const split = splitSizes(data.examples, data.validation, data.heldOut - data.validation);
+  const subset = data.transforms.find((t) => t.builtin === "subset")?.args.get("n");
+  const trainExamples = typeof subset === "number" ? Math.min(subset, split.train) : split.train;
+  if (trainExamples < 1) return undefined;
+  const size = typeof batch === "number" ? batch : trainExamples;
+  const dropLast = values.get("drop_last") === true;
+  summary.stepsPerEpoch = dropLast ? Math.floor(trainExamples / size) : Math.ceil(trainExamples / size);
+  if (summary.stepsPerEpoch === 0) {
+    const at = settings.get("drop_last") ?? settings.get("batch");
+    ctx.report("E0202", at?.value.span, `with \`drop_last\`, a batch of ${size} leaves no batch: the training split has ${trainExamples} examples`, {
+      label: "no complete batch",
+      help: `use a batch of at most ${trainExamples}, or \`drop_last false\``,
+    });
+    return undefined;
+  }
+  if (typeof steps === "number") summary.totalSteps = steps;
+  else if (summary.epochs !== undefined) summary.totalSteps = summary.epochs * summary.stepsPerEpoch;
+  if (summary.epochs === undefined && summary.totalSteps !== undefined) summary.epochs = Math.ceil(summary.totalSteps / summary.stepsPerEpoch);
+  if (summary.epochs === undefined || summary.totalSteps === undefined) return undefined;
+  return { epochs: summary.epochs, stepsPerEpoch: summary.stepsPerEpoch, totalSteps: summary.totalSteps, trainExamples };
+}
+
+const VALIDATION_METRICS = new Set(["val_loss", "val_accuracy", "val_top5"]);
+const EPOCH_METRICS = new Set(["train_loss", "val_loss", "train_accuracy", "val_accuracy", "train_top5", "val_top5"]);
+
+/** Lints of settings against the model, the data and each other. */
+function lintSettings(
+  values: Map<string, ArgValue>,
+  settings: Collected["settings"],
+  model: ModelSummary | undefined,
+  data: DataInfo | undefined,
+  directives: ResolvedCall[],
+  schedule: ResolvedCall[],
+  written: Collected["directives"],
+  ctx: CheckContext,
+): void {
   const batch = values.get("batch");
   if (batch === 1 && model?.layersUsed.has("batchnorm")) {
-    const batchSetting = settings.get("batch")!;
-    ctx.report("W0101", batchSetting.value.span, "batchnorm in training mode with batch size 1 normalizes every feature to β", {
+    ctx.report("W0101", settings.get("batch")!.value.span, "batchnorm in training mode with batch size 1 normalizes every feature to β", {
       label: "batch of one",
       help: "use a batch of at least 8, or replace batchnorm with layernorm",
     });
   }
-  const schedule = settings.get("schedule");
-  if (schedule) checkSchedule(schedule.value, ctx, scope, summary);
-  for (const { call, spec, args } of directives) {
-    const patience = args.get("patience");
-    if (spec.name === "early_stopping" && typeof patience === "number" && summary.epochs !== undefined && patience >= summary.epochs) {
-      ctx.report("W0104", call.span, `early stopping waits ${patience} evaluations, but the run has only ${summary.epochs} epochs`, {
+  const epochs = values.get("epochs");
+  for (const { call, resolved } of written) {
+    const patience = resolved?.args.get("patience");
+    if (resolved?.builtin === "early_stopping" && typeof patience === "number" && typeof epochs === "number" && patience >= epochs) {
+      ctx.report("W0104", call.span, `early stopping waits ${patience} evaluations, but the run has only ${epochs} epochs`, {
         label: "can never trigger",
-        help: `lower \`patience\` below ${summary.epochs}, or train longer`,
+        help: `lower \`patience\` below ${epochs}, or train longer`,
       });
     }
   }
-  return summary;
+  // Early stopping and plateau watch what an evaluation measures, not per-step quantities.
+  for (const call of [...directives, ...schedule]) {
+    const monitor = call.args.get("monitor");
+    if ((call.builtin === "early_stopping" || call.builtin === "plateau") && typeof monitor === "string" && !EPOCH_METRICS.has(monitor)) {
+      ctx.report("E0204", call.written.get("monitor") ?? call.span, `\`${call.builtin}\` cannot watch \`${monitor}\`, which is not measured by an evaluation`, {
+        label: "not an evaluation metric",
+        help: `watch one of ${[...EPOCH_METRICS].map((m) => `\`${m}\``).join(", ")}`,
+      });
+    }
+  }
+  // A validation metric needs a validation split; without one, early stopping would never stop.
+  if (data && data.validation === 0) {
+    for (const call of [...directives, ...schedule]) {
+      const monitor = call.args.get("monitor");
+      if ((call.builtin === "early_stopping" || call.builtin === "plateau") && typeof monitor === "string" && VALIDATION_METRICS.has(monitor)) {
+        ctx.report("E0408", call.written.get("monitor") ?? call.span, `\`${call.builtin}\` watches \`${monitor}\`, but the data has no validation split`, {
+          label: "never measured",
+          labels: [{ span: data.span, message: "no `split(val: …)` here" }],
+          help: `hold out validation data with \`|> split(val: 0.2)\`, or watch \`${monitor.replace("val_", "train_")}\``,
+        });
+      }
+    }
+    const monitor = settings.get("monitor");
+    const listed = values.get("monitor");
+    if (monitor && Array.isArray(listed)) {
+      for (const metric of listed) {
+        if (typeof metric === "string" && VALIDATION_METRICS.has(metric)) {
+          ctx.report("W0106", monitor.value.span, `\`${metric}\` is monitored, but the data has no validation split`, {
+            label: "never measured",
+            help: "hold out validation data with `|> split(val: 0.2)`",
+          });
+        }
+      }
+    }
+  }
 }
 
 function resolveModel(decl: A.TrainDecl, ctx: CheckContext): string | undefined {
@@ -166,22 +292,6 @@ function resolveModel(decl: A.TrainDecl, ctx: CheckContext): string | undefined 
   return undefined;
 }
 
-function computeRunLength(summary: TrainSummary, values: Map<string, ArgValue>): void {
-  const epochs = values.get("epochs");
-  const steps = values.get("steps");
-  const batch = values.get("batch");
-  const data = summary.data;
-  if (typeof epochs === "number") summary.epochs = epochs;
-  if (data?.examples !== undefined) {
-    const train = Math.max(1, Math.round(data.examples * (1 - data.heldOut)));
-    const size = typeof batch === "number" ? batch : batch === "full" ? train : 32;
-    summary.stepsPerEpoch = values.get("drop_last") === true ? Math.max(1, Math.floor(train / size)) : Math.ceil(train / size);
-  }
-  if (typeof steps === "number") summary.totalSteps = steps;
-  else if (summary.epochs !== undefined && summary.stepsPerEpoch !== undefined) summary.totalSteps = summary.epochs * summary.stepsPerEpoch;
-  if (summary.epochs === undefined && summary.totalSteps !== undefined && summary.stepsPerEpoch) summary.epochs = Math.ceil(summary.totalSteps / summary.stepsPerEpoch);
-}
-
 function checkDataFitsModel(data: DataInfo, model: ModelSummary, ctx: CheckContext, modelName: string): void {
   const input = model.inputs[0];
   if (!input || !data.features || model.inputs.length !== 1) return;
@@ -197,148 +307,3 @@ function checkDataFitsModel(data: DataInfo, model: ModelSummary, ctx: CheckConte
   }
 }
 
-/** The terms of `loss = a + λ * b + …`: each a loss or a regularizer, regularizers scaled by constants. */
-function lossTerms(expr: A.Expr, ctx: CheckContext, scope: ArgScope, out: { call: A.Expr; name: string }[]): void {
-  switch (expr.kind) {
-    case "Paren":
-      return lossTerms(expr.inner, ctx, scope, out);
-    case "Binary":
-      if (expr.op === "+" || expr.op === "-") {
-        lossTerms(expr.left, ctx, scope, out);
-        lossTerms(expr.right, ctx, scope, out);
-        return;
-      }
-      if (expr.op === "*" || expr.op === "/") {
-        const constant = expr.op === "*" && isConstant(expr.left, scope) ? expr.left : isConstant(expr.right, scope) ? expr.right : undefined;
-        if (!constant) {
-          ctx.report("E0201", expr.opSpan, "loss terms can only be scaled by constants, e.g. `1e-4 * l2(weights)`", { label: "neither side is a constant" });
-          return;
-        }
-        checkValue(constant, { t: "number", min: 0 }, ctx, scope, "a loss weight");
-        lossTerms(constant === expr.left ? expr.right : expr.left, ctx, scope, out);
-        return;
-      }
-      break;
-    case "Call":
-    case "Name": {
-      const callee = expr.kind === "Call" ? expr.callee : { kind: "Identifier" as const, name: expr.name, span: expr.span };
-      const spec = lookupBuiltin(callee.name, ["loss", "regularizer"]);
-      if (!spec) {
-        reportWrongBuiltin(callee, ["loss", "regularizer"], ctx);
-        return;
-      }
-      checkReference(expr, spec.category, ctx, scope, callee.name);
-      out.push({ call: expr, name: spec.name });
-      return;
-    }
-    case "Missing":
-      return;
-  }
-  ctx.report("E0201", expr.span, `expected a loss such as \`cross_entropy()\` or a weighted regularizer, found ${describeExpr(expr)}`, { label: "not a loss" });
-}
-
-function isConstant(expr: A.Expr, scope: ArgScope): boolean {
-  if (expr.kind === "Number" || expr.kind === "Negate") return true;
-  if (expr.kind === "Name") return typeof scope.lookup(expr.name) === "number";
-  if (expr.kind === "Paren") return isConstant(expr.inner, scope);
-  return expr.kind === "Binary" && isConstant(expr.left, scope) && isConstant(expr.right, scope);
-}
-
-function checkLoss(expr: A.Expr, ctx: CheckContext, scope: ArgScope, model: ModelSummary | undefined, summary: TrainSummary): void {
-  const terms: { call: A.Expr; name: string }[] = [];
-  lossTerms(expr, ctx, scope, terms);
-  const losses = terms.filter((t) => LOSS_TARGETS[t.name] !== undefined);
-  if (terms.length > 0 && losses.length === 0) {
-    ctx.report("E0201", expr.span, "the loss has regularizers but no loss function", {
-      label: "only penalties",
-      help: "add a data term, e.g. `cross_entropy() + 1e-4 * l2(weights)`",
-    });
-  }
-  const output = model?.output;
-  if (!output) return;
-  for (const loss of losses) {
-    const target = LOSS_TARGETS[loss.name]!;
-    const data = summary.data?.target;
-    const fail = (message: string, help: string) =>
-      ctx.report("E0304", loss.call.span, message, { label: `\`${loss.name}\` needs this`, labels: [], help });
-    const width = output[output.length - 1];
-    if (target === "classes") {
-      if (output.length !== 2) fail(`\`${loss.name}\` needs logits shaped [N, classes], but the model returns ${formatShape(output)}`, "end the model with `dense(classes)`");
-      else if (data?.kind === "regression") fail(`\`${loss.name}\` needs class labels, but the data's targets are continuous`, "use `mse` or `huber` for regression");
-      else if (data?.kind === "classes" && data.count !== undefined && typeof width === "number" && width !== data.count) {
-        fail(`the model returns ${width} scores per example, but the data has ${data.count} classes`, `end the model with \`dense(${data.count})\``);
-      }
-      if (loss.name === "cross_entropy" && model.outputProducer === "softmax") {
-        ctx.report("W0105", loss.call.span, "`cross_entropy` takes logits, but the model already ends in `softmax`", {
-          label: "applies softmax again",
-          help: "remove the final `softmax` from the model (keep it for inference only)",
-        });
-      }
-    } else if (target === "same_shape") {
-      if (data?.kind === "regression" && (output.length !== 2 || width !== data.width)) {
-        fail(`\`${loss.name}\` compares the output with targets of shape [N, ${data.width}], but the model returns ${formatShape(output)}`, `end the model with \`dense(${data.width})\``);
-      }
-    } else if (target === "binary") {
-      if (width !== 1) fail(`\`${loss.name}\` needs one probability or logit per example, but the model returns ${formatShape(output)}`, "end the model with `dense(1)`, or use `cross_entropy` for several classes");
-      else if (data?.kind === "classes" && data.count !== undefined && data.count > 2) fail(`\`${loss.name}\` is for two classes, but the data has ${data.count}`, "use `cross_entropy` with `dense(classes)`");
-    }
-  }
-}
-
-function checkOptimizer(expr: A.Expr, ctx: CheckContext, scope: ArgScope): void {
-  const stages = expr.kind === "Pipeline" ? expr.stages : [expr];
-  const optimizer = checkReference(stages[0]!, "optimizer", ctx, scope, "optimizer");
-  if (optimizer?.spec.name === "sgd" && optimizer.args.get("nesterov") === true) {
-    const momentum = optimizer.args.get("momentum");
-    const dampening = optimizer.args.get("dampening");
-    if (momentum === undefined || momentum === 0 || (typeof dampening === "number" && dampening !== 0)) {
-      ctx.report("E0202", stages[0]!.span, "Nesterov momentum needs `momentum` > 0 and `dampening` 0", {
-        label: "nesterov without momentum",
-        help: "add `momentum: 0.9`",
-      });
-    }
-  }
-  for (const stage of stages.slice(1)) checkReference(stage, "optimizer_modifier", ctx, scope, "optimizer option");
-}
-
-function stepsOf(value: ArgValue, summary: TrainSummary): number | undefined {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  return value.unit === "steps" ? value.count : summary.stepsPerEpoch === undefined ? undefined : value.count * summary.stepsPerEpoch;
-}
-
-function checkSchedule(expr: A.Expr, ctx: CheckContext, scope: ArgScope, summary: TrainSummary): void {
-  const parts = expr.kind === "Sequence" ? expr.parts : [expr];
-  for (const part of parts) {
-    const checked = checkReference(part, "schedule", ctx, scope, "schedule");
-    if (!checked) continue;
-    const total = summary.totalSteps;
-    if (checked.spec.name === "warmup") {
-      const steps = stepsOf(checked.args.get("duration"), summary);
-      if (steps !== undefined && total !== undefined && steps >= total) {
-        ctx.report("W0102", part.span, `the warmup lasts ${steps} steps, but the whole run is ${total} steps`, {
-          label: "longer than the run",
-          help: `shorten it to about 5% of the run (${Math.max(1, Math.round(total / 20))} steps)`,
-        });
-      }
-    }
-    if (checked.spec.name === "sgdr") {
-      const t0 = checked.args.get("t0");
-      const steps = stepsOf(t0, summary);
-      if (steps !== undefined && total !== undefined && steps >= total) {
-        ctx.report("W0103", part.span, `the first restart period (${typeof t0 === "object" && t0 && !Array.isArray(t0) ? `${t0.count} ${t0.unit}` : ""}) is as long as the whole run`, {
-          label: "never restarts",
-          help: "choose t0 so that several cycles fit in the run",
-        });
-      }
-    }
-    if (checked.spec.name === "plateau") {
-      const patience = checked.args.get("patience") ?? 10;
-      if (typeof patience === "number" && summary.epochs !== undefined && patience >= summary.epochs) {
-        ctx.report("W0104", part.span, `plateau patience is ${patience} epochs, but the run has only ${summary.epochs}`, {
-          label: "can never trigger",
-          help: `lower \`patience\` below ${summary.epochs}`,
-        });
-      }
-    }
-  }
-}

@@ -255,6 +255,20 @@ export const DIAGNOSTIC_CODES = {
     bad: SPIRAL(BASIC) + "search {\n  lr ~ loguniform(1e-4, 1e-1)\n  trials 10\n  epochs 2\n}\n",
     good: "let lr = 0.1\n" + SPIRAL(BASIC).replace("lr: 0.1", "lr: lr") + "search {\n  lr ~ loguniform(1e-4, 1e-1)\n  trials 10\n  epochs 2\n}\n",
   },
+  E0408: {
+    severity: "error",
+    title: "validation metric without a validation split",
+    explanation: "Early stopping or a plateau schedule watches a validation metric, but the data holds out no validation examples, so the metric is never measured and the rule never acts.",
+    bad: "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3)\n}\ntrain {\n  data = spirals(classes: 3)\n  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 20\n  early_stopping(monitor: val_loss, patience: 3)\n}\n",
+    good: "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3)\n}\ntrain {\n  data = spirals(classes: 3) |> split(val: 0.2)\n  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 20\n  early_stopping(monitor: val_loss, patience: 3)\n}\n",
+  },
+  E0409: {
+    severity: "error",
+    title: "schedule part without an end",
+    explanation: "In `a then b`, every part but the last must say how long it lasts (`warmup(200 steps)`, `cosine(t_max: 10 epochs)`, `linear(over: …)`, `poly(over: …)`); a part that runs to the end of the run would never let the next one start.",
+    bad: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  schedule = cosine() then constant\n  epochs 5\n"),
+    good: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  schedule = cosine(t_max: 3 epochs) then constant\n  epochs 5\n"),
+  },
   E0501: {
     severity: "error",
     title: "data file not found",
@@ -280,7 +294,7 @@ export const DIAGNOSTIC_CODES = {
   E0701: {
     severity: "error",
     title: "training stopped",
-    explanation: "Training aborts when the loss becomes NaN or infinite, or when an epoch's mean training loss exceeds 3× the first batch's loss (the notes' babysitting rule); both almost always mean the learning rate is too high.",
+    explanation: "Training aborts when the loss becomes NaN or infinite, or when a logged loss (every `log_every` steps) or an epoch's mean training loss exceeds 3× the initial loss, the loss of the first step (the notes' babysitting rule); both almost always mean the learning rate is too high. The CPU and WebGPU backends apply the same rule at the same steps.",
     bad: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 1e6)\n  epochs 5\n"),
     good: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n"),
     atRunTime: true,
@@ -334,6 +348,13 @@ export const DIAGNOSTIC_CODES = {
     explanation: "`cross_entropy` applies log-softmax to logits itself; a softmax at the end of the model applies it twice and slows learning. Remove the softmax (or use `nll` after `log_softmax`).",
     bad: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3) |> softmax\n}\n"),
     good: SPIRAL(BASIC),
+  },
+  W0106: {
+    severity: "warning",
+    title: "monitored validation metric without a validation split",
+    explanation: "`monitor` lists a validation metric, but the data holds out no validation examples, so it is never measured.",
+    bad: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n  monitor [train_loss, val_accuracy]\n").replace(" |> split(val: 0.2)", ""),
+    good: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n  monitor [train_loss, val_accuracy]\n"),
   },
 } satisfies Record<string, CodeInfo>;
 

@@ -86,7 +86,8 @@ export const OPS: Record<string, OpDef> = {
   tanh_grad: { shape: same },
   sigmoid: { shape: same, grad: (g, { id }, dy) => [g.add("sigmoid_grad", [id, dy], g.shape(id))] },
   sigmoid_grad: { shape: same },
-  softmax: { shape: same, grad: (g, { id }, dy) => [g.add("softmax_grad", [id, dy], g.shape(id))] },
+  // Over the axis in attrs (a non-negative index), as torch.softmax(x, dim).
+  softmax: { shape: same, grad: (g, { id, attrs }, dy) => [g.add("softmax_grad", [id, dy], g.shape(id), { axis: attrs["axis"] as number })] },
   softmax_grad: { shape: same },
   dropout: { shape: same, grad: (g, { attrs }, dy) => [g.add("dropout", [dy], g.shape(dy), attrs)] },
   sum_all: { shape: scalar, grad: (g, { inputs: [a] }, dy) => [g.add("broadcast_to", [dy, a!], g.shape(a!))] },

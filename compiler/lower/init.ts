@@ -1,13 +1,18 @@
-// Initializers as data for the runtime, with PyTorch's gains and fans (torch/nn/init.py).
-import type * as A from "../../grammar/ast.js";
+// Initializers as data for the runtime, from resolved `init:` calls, with PyTorch's gains and fans
+// (torch/nn/init.py: calculate_gain, _calculate_fan_in_and_fan_out).
+import type { ResolvedCall } from "../builtins/types.js";
+import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { InitSpec } from "../graph/ir.js";
+import { ArgReader, refuse } from "./reader.js";
+import { NOT_YET } from "./support.js";
 
-function gainFor(nonlinearity: string, a: number): number {
+/** torch.nn.init.calculate_gain. */
+function gainFor(nonlinearity: string, slope: number): number {
   switch (nonlinearity) {
     case "relu":
       return Math.SQRT2;
     case "leaky_relu":
-      return Math.sqrt(2 / (1 + a * a));
+      return Math.sqrt(2 / (1 + slope * slope));
     case "tanh":
       return 5 / 3;
     default:
@@ -15,61 +20,51 @@ function gainFor(nonlinearity: string, a: number): number {
   }
 }
 
-/** Named arguments of an initializer call (constants only: the checker has verified them). */
-function args(expr: A.Expr | undefined): Map<string, number | string> {
-  const out = new Map<string, number | string>();
-  if (expr?.kind !== "Call") return out;
-  for (const arg of expr.args) {
-    const v = arg.value;
-    const value = v.kind === "Number" ? v.value : v.kind === "Name" ? v.name : undefined;
-    if (arg.name && value !== undefined) out.set(arg.name.name, value);
-  }
-  return out;
-}
-
-function nameOf(expr: A.Expr | undefined): string | undefined {
-  return expr?.kind === "Name" ? expr.name : expr?.kind === "Call" ? expr.callee.name : undefined;
+/** fan_in and fan_out as PyTorch computes them: [out, in, …receptive field]; a vector counts as [n, n]. */
+export function fans(shape: number[]): { fanIn: number; fanOut: number } {
+  if (shape.length < 2) return { fanIn: shape[0] ?? 1, fanOut: shape[0] ?? 1 };
+  const receptive = shape.slice(2).reduce((p, d) => p * d, 1);
+  return { fanIn: shape[1]! * receptive, fanOut: shape[0]! * receptive };
 }
 
 /** PyTorch's default for dense and conv weights and biases: U(−1/√fan_in, 1/√fan_in). */
-export function pytorchDefault(fanIn: number): InitSpec {
+function pytorchDefault(fanIn: number): InitSpec {
   const bound = 1 / Math.sqrt(fanIn);
   return { kind: "uniform", a: -bound, b: bound };
 }
 
-/** Resolves an `init:` argument; undefined means the name is not one the backends implement yet. */
-export function initSpec(expr: A.Expr | undefined, fanIn: number, fallback: InitSpec): InitSpec | undefined {
-  const name = nameOf(expr);
-  const a = args(expr);
-  const num = (key: string, value: number) => (typeof a.get(key) === "number" ? (a.get(key) as number) : value);
-  switch (name) {
-    case undefined:
+/**
+ * The initializer a resolved call describes, for a tensor whose layer has `fanIn` inputs (PyTorch's default
+ * uses the layer's fan_in for the bias too). Undefined, with E0601 reported, when the backends lack it.
+ */
+export function initSpec(call: ResolvedCall, fanIn: number, diagnostics: DiagnosticBag): InitSpec | undefined {
+  const note = NOT_YET[call.builtin];
+  if (note) return refuse(diagnostics, call.span, `the initializer \`${call.builtin}\``, note);
+  const a = new ArgReader(call, diagnostics);
+  const spec = specOf(a, fanIn);
+  return a.finish() ? spec : undefined;
+}
+
+function specOf(a: ArgReader, fanIn: number): InitSpec {
+  switch (a.call.builtin) {
     case "pytorch_default":
-      return name === undefined ? fallback : pytorchDefault(fanIn);
+      return pytorchDefault(fanIn);
     case "zeros":
     case "ones":
-      return { kind: name };
+      return { kind: a.call.builtin };
     case "constant":
-      return { kind: "constant", value: num("value", 0) };
+      return { kind: "constant", value: a.num("value") };
     case "normal":
-      return { kind: "normal", mean: num("mean", 0), std: num("std", 1) };
+      return { kind: "normal", mean: a.num("mean"), std: a.num("std") };
     case "uniform":
-      return { kind: "uniform", a: num("a", 0), b: num("b", 1) };
+      return { kind: "uniform", a: a.num("a"), b: a.num("b") };
     case "xavier_uniform":
-    case "glorot_uniform":
-      return { kind: "xavier_uniform", gain: num("gain", 1) };
     case "xavier_normal":
-    case "glorot_normal":
-      return { kind: "xavier_normal", gain: num("gain", 1) };
+      return { kind: a.call.builtin, gain: a.num("gain") };
     case "kaiming_uniform":
-    case "he_uniform":
     case "kaiming_normal":
-    case "he_normal": {
-      const slope = num("a", 0);
-      const gain = gainFor(String(a.get("nonlinearity") ?? "leaky_relu"), slope);
-      return { kind: name.endsWith("uniform") ? "kaiming_uniform" : "kaiming_normal", gain, mode: a.get("mode") === "fan_out" ? "fan_out" : "fan_in" };
-    }
+      return { kind: a.call.builtin, gain: gainFor(a.str("nonlinearity"), a.num("a")), mode: a.str("mode") === "fan_out" ? "fan_out" : "fan_in" };
     default:
-      return undefined;
+      throw new Error(`internal: no lowering for the initializer \`${a.call.builtin}\``);
   }
 }

@@ -28,6 +28,19 @@ function zip(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor 
   return out;
 }
 
+/** The lines along `axis` of a tensor: `outer·inner` lines of `size` elements, `inner` apart. */
+function linesAlong(shape: number[], axis: number): { outer: number; size: number; inner: number } {
+  const outer = shape.slice(0, axis).reduce((p, d) => p * d, 1);
+  const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  return { outer, size: shape[axis]!, inner };
+}
+
+/** Calls `f(start, stride, size)` for every line along `axis`. */
+function forEachLine(shape: number[], axis: number, f: (start: number, stride: number, size: number) => void): void {
+  const { outer, size, inner } = linesAlong(shape, axis);
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) f(o * size * inner + i, inner, size);
+}
+
 function rowsOf(t: Tensor): [number, number] {
   const cols = t.shape[t.shape.length - 1] ?? 1;
   return [t.data.length / cols, cols];
@@ -109,26 +122,24 @@ export const KERNELS: Record<string, Kernel> = {
   tanh_grad: ([y, g]) => map(g!, (v, i) => v * (1 - y!.data[i]! * y!.data[i]!)),
   sigmoid: ([x]) => map(x!, (v) => 1 / (1 + Math.exp(-v))),
   sigmoid_grad: ([y, g]) => map(g!, (v, i) => v * y!.data[i]! * (1 - y!.data[i]!)),
-  softmax: ([x]) => {
-    const [rows, cols] = rowsOf(x!);
+  softmax: ([x], attrs) => {
     const out = zeros(x!.shape, x!.data);
-    for (let r = 0; r < rows; r++) {
+    forEachLine(x!.shape, attrs["axis"] as number, (start, stride, size) => {
       let max = -Infinity;
-      for (let c = 0; c < cols; c++) max = Math.max(max, x!.data[r * cols + c]!);
+      for (let k = 0; k < size; k++) max = Math.max(max, x!.data[start + k * stride]!);
       let sum = 0;
-      for (let c = 0; c < cols; c++) sum += out.data[r * cols + c] = Math.exp(x!.data[r * cols + c]! - max);
-      for (let c = 0; c < cols; c++) out.data[r * cols + c] = out.data[r * cols + c]! / sum;
-    }
+      for (let k = 0; k < size; k++) sum += out.data[start + k * stride] = Math.exp(x!.data[start + k * stride]! - max);
+      for (let k = 0; k < size; k++) out.data[start + k * stride] = out.data[start + k * stride]! / sum;
+    });
     return out;
   },
-  softmax_grad: ([y, g]) => {
-    const [rows, cols] = rowsOf(y!);
+  softmax_grad: ([y, g], attrs) => {
     const out = zeros(y!.shape, y!.data);
-    for (let r = 0; r < rows; r++) {
+    forEachLine(y!.shape, attrs["axis"] as number, (start, stride, size) => {
       let dot = 0;
-      for (let c = 0; c < cols; c++) dot += g!.data[r * cols + c]! * y!.data[r * cols + c]!;
-      for (let c = 0; c < cols; c++) out.data[r * cols + c] = y!.data[r * cols + c]! * (g!.data[r * cols + c]! - dot);
-    }
+      for (let k = 0; k < size; k++) dot += g!.data[start + k * stride]! * y!.data[start + k * stride]!;
+      for (let k = 0; k < size; k++) out.data[start + k * stride] = y!.data[start + k * stride]! * (g!.data[start + k * stride]! - dot);
+    });
     return out;
   },
   dropout: ([x], attrs, ctx) => {

@@ -1,7 +1,9 @@
 // Reference optimizer updates over flat parameter buffers, exactly as PyTorch 1.13's single-tensor
 // implementations (torch/optim/*.py, foreach=False, maximize=False), first step and bias corrections
 // included. The WebGPU kernels are checked against these; these are checked against PyTorch
-// (tests/golden/optimizers.json).
+// (tests/golden/optimizers.json, long_adam.json, cycled_momentum.json). The per-step scalars (bias
+// corrections, the cycled momentum) come from runtime/optimizer-scalars.ts, shared with the WebGPU backend.
+import { nextOptimizerScalars, type ScalarState } from "../optimizer-scalars.js";
 
 export type Floats = Float32Array | Float64Array;
 
@@ -37,8 +39,7 @@ export function optimizerDefaults(kind: OptimizerSpec["kind"], lr?: number): Opt
 }
 
 /** Optimizer state for one flat parameter buffer: named moment buffers plus the step count. */
-export interface OptimizerState {
-  step: number;
+export interface OptimizerState extends ScalarState {
   buffers: Record<string, Floats>;
   /** NAdam's running product of momentum coefficients. */
   muProduct: number;
@@ -63,27 +64,29 @@ export function createState(spec: OptimizerSpec, size: number, like: Floats): Op
   const buffers: Record<string, Floats> = {};
   for (const name of names[spec.kind]) buffers[name] = make();
   if (spec.kind === "adagrad") buffers["sum"] = make(spec.initialAccumulatorValue);
-  return { step: 0, buffers, muProduct: 1 };
+  return { step: 0, momentumStarted: false, buffers, muProduct: 1 };
 }
 
 /**
  * One update of `params` in place from `grads`, with learning rate `lr` (the schedule's value this step;
- * the spec's lr is only its starting point).
+ * the spec's lr is only its starting point) and, when the schedule cycles it, `momentum`: it replaces SGD's
+ * and RMSprop's momentum, or β₁ of Adam, AdamW, Adamax and NAdam.
  */
-export function optimizerStep(spec: OptimizerSpec, params: Floats, grads: Floats, state: OptimizerState, lr: number): void {
-  state.step++;
+export function optimizerStep(spec: OptimizerSpec, params: Floats, grads: Floats, state: OptimizerState, lr: number, momentum?: number): void {
+  const s = nextOptimizerScalars(spec, state, { lr, momentum });
   const t = state.step;
   const b = state.buffers;
   const n = params.length;
   switch (spec.kind) {
     case "sgd": {
       const buf = b["momentum"]!;
+      const momentum = s.momentum;
       for (let i = 0; i < n; i++) {
         let d = grads[i]! + spec.weightDecay * params[i]!;
-        if (spec.momentum !== 0) {
-          // The first step initializes the buffer with the gradient itself (no dampening), as PyTorch does.
-          buf[i] = t === 1 ? d : spec.momentum * buf[i]! + (1 - spec.dampening) * d;
-          d = spec.nesterov ? d + spec.momentum * buf[i]! : buf[i]!;
+        if (momentum !== 0) {
+          // The first momentum step initializes the buffer with the gradient itself (no dampening), as PyTorch does.
+          buf[i] = s.momentumStart ? d : momentum * buf[i]! + (1 - spec.dampening) * d;
+          d = spec.nesterov ? d + momentum * buf[i]! : buf[i]!;
         }
         params[i] = params[i]! - lr * d;
       }
@@ -91,25 +94,22 @@ export function optimizerStep(spec: OptimizerSpec, params: Floats, grads: Floats
     }
     case "adam":
     case "adamw": {
-      const { beta1, beta2, eps, amsgrad } = spec;
+      const { beta2, eps, amsgrad } = spec;
       const m = b["m"]!;
       const v = b["v"]!;
       const vmax = b["vmax"]!;
-      const bc1 = 1 - beta1 ** t;
-      const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
-      const stepSize = lr / bc1;
       for (let i = 0; i < n; i++) {
         let g = grads[i]!;
         // AdamW decays the weights directly (decoupled); Adam adds the decay to the gradient (coupled).
-        if (spec.kind === "adamw") params[i] = params[i]! * (1 - lr * spec.weightDecay);
+        if (spec.kind === "adamw") params[i] = params[i]! * (1 - s.decay);
         else g += spec.weightDecay * params[i]!;
-        m[i] = m[i]! + (g - m[i]!) * (1 - beta1);
+        m[i] = m[i]! + (g - m[i]!) * s.oneMinusBeta1;
         v[i] = beta2 * v[i]! + (1 - beta2) * g * g;
         let second = v[i]!;
         if (amsgrad) second = vmax[i] = Math.max(vmax[i]!, v[i]!);
         // PyTorch adds ε after the bias correction of the second moment.
-        const denom = Math.sqrt(second) / bc2Sqrt + eps;
-        params[i] = params[i]! - (stepSize * m[i]!) / denom;
+        const denom = Math.sqrt(second) / s.bias2Sqrt + eps;
+        params[i] = params[i]! - (s.stepSize * m[i]!) / denom;
       }
       return;
     }
@@ -124,7 +124,8 @@ export function optimizerStep(spec: OptimizerSpec, params: Floats, grads: Floats
       return;
     }
     case "rmsprop": {
-      const { alpha, eps, centered, momentum } = spec;
+      const { alpha, eps, centered } = spec;
+      const momentum = s.momentum;
       const sq = b["squareAvg"]!;
       const ga = b["gradAvg"]!;
       const buf = b["momentum"]!;
@@ -157,20 +158,20 @@ export function optimizerStep(spec: OptimizerSpec, params: Floats, grads: Floats
       return;
     }
     case "adamax": {
-      const { beta1, beta2, eps } = spec;
+      const { beta2, eps } = spec;
       const m = b["m"]!;
       const u = b["u"]!;
-      const clr = lr / (1 - beta1 ** t);
       for (let i = 0; i < n; i++) {
         const g = grads[i]! + spec.weightDecay * params[i]!;
-        m[i] = beta1 * m[i]! + (1 - beta1) * g;
+        m[i] = s.momentum * m[i]! + s.oneMinusBeta1 * g;
         u[i] = Math.max(u[i]! * beta2, Math.abs(g) + eps);
-        params[i] = params[i]! - (clr * m[i]!) / u[i]!;
+        params[i] = params[i]! - (s.stepSize * m[i]!) / u[i]!;
       }
       return;
     }
     case "nadam": {
-      const { beta1, beta2, eps, momentumDecay } = spec;
+      const { beta2, eps, momentumDecay } = spec;
+      const beta1 = s.momentum;
       const m = b["m"]!;
       const v = b["v"]!;
       const bc2 = 1 - beta2 ** t;
@@ -182,7 +183,7 @@ export function optimizerStep(spec: OptimizerSpec, params: Floats, grads: Floats
       const muProductNext = state.muProduct * mu * muNext;
       for (let i = 0; i < n; i++) {
         const g = grads[i]! + spec.weightDecay * params[i]!;
-        m[i] = m[i]! + (g - m[i]!) * (1 - beta1);
+        m[i] = m[i]! + (g - m[i]!) * s.oneMinusBeta1;
         v[i] = beta2 * v[i]! + (1 - beta2) * g * g;
         const denom = Math.sqrt(v[i]! / bc2) + eps;
         params[i] = params[i]! - (lr * (1 - mu)) / (1 - state.muProduct) * (g / denom);

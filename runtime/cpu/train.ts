@@ -1,11 +1,13 @@
-// The CPU reference backend's training loop: runs a Program's training step (forward, backward, optimizer
-// update, BatchNorm statistics) over shuffled batches, evaluates on the validation split in evaluation mode
-// each epoch, and reports through callbacks. Slow and exact: the oracle for the WebGPU backend.
+// The CPU reference backend for the shared training loop: a Program's training step (forward, backward,
+// optimizer update, BatchNorm statistics) and evaluation in plain TypeScript. Slow and exact: the oracle
+// for the WebGPU backend.
 import { initialize } from "../init.js";
 import type { Program } from "../program.js";
 import { gather } from "../data/pipeline.js";
-import { runTraining, type DoneReport, type TrainingBackend, type TrainOptions } from "../loop.js";
+import { runTraining, type DoneReport, type Measurements, type StepReading, type TrainingBackend, type TrainOptions } from "../loop.js";
+import { classify, probeReport } from "../metrics.js";
 import type { Dataset } from "../data/sources.js";
+import type { StepHyperparameters } from "../schedules.js";
 import { execute } from "./interpreter.js";
 import { createState, optimizerStep, type OptimizerState } from "./optimizers.js";
 import type { Tensor } from "./tensor.js";
@@ -42,35 +44,51 @@ export class CpuTrainer {
     return values;
   }
 
-  /** One training step on a batch; returns the loss and the number of correct predictions. */
-  step(batch: Dataset, step: number, lr: number): { loss: number; correct: number } {
+  /**
+   * One training step on a batch: the loss, the correct and top-5 predictions, and with `probe` the sums
+   * the update/weight ratios and the gradient norm are made of (Σ(Δθ)², Σθ², Σg² per parameter, in float64).
+   */
+  step(batch: Dataset, step: number, hyper: StepHyperparameters, probe = false): { loss: number; correct: number; top5: number; sums?: Float64Array } {
     const p = this.program;
     const values = execute(p.nodes, this.leaves(batch), [p.loss, p.output, ...p.paramGrads, ...p.sideEffects], { seed: this.seed, step, training: true, batch: batch.count });
     const loss = values.get(p.loss)!.data[0]!;
+    const sums = probe ? new Float64Array(3 * p.params.length) : undefined;
     p.params.forEach((param, k) => {
       const grad = values.get(p.paramGrads[k]!)!;
-      optimizerStep(p.optimizer, this.params.get(param.node)!.data, grad.data, this.optimizerStates.get(param.node)!, lr);
+      const data = this.params.get(param.node)!.data;
+      const before = sums ? Float64Array.from(data) : undefined;
+      optimizerStep(p.optimizer, data, grad.data, this.optimizerStates.get(param.node)!, hyper.lr, hyper.momentum);
+      if (sums && before) {
+        for (let i = 0; i < data.length; i++) {
+          sums[3 * k] = sums[3 * k]! + (data[i]! - before[i]!) ** 2;
+          sums[3 * k + 1] = sums[3 * k + 1]! + before[i]! ** 2;
+          sums[3 * k + 2] = sums[3 * k + 2]! + grad.data[i]! ** 2;
+        }
+      }
     });
-    return { loss, correct: this.correct(values.get(p.output)!, batch) };
+    return { loss, ...this.classified(values.get(p.output)!, batch), sums };
   }
 
-  private correct(output: Tensor, batch: Dataset): number {
-    if (this.program.task !== "classification") return 0;
+  /** Correct and top-5 predictions of a batch (runtime/metrics.ts). */
+  private classified(output: Tensor, batch: Dataset): { correct: number; top5: number } {
+    if (this.program.task !== "classification") return { correct: 0, top5: 0 };
     const classes = output.shape[1]!;
     let correct = 0;
+    let top5 = 0;
     for (let i = 0; i < batch.count; i++) {
-      let best = 0;
-      for (let c = 1; c < classes; c++) if (output.data[i * classes + c]! > output.data[i * classes + best]!) best = c;
-      if (best === batch.y[i]) correct++;
+      const result = classify(output.data, i * classes, classes, batch.y[i]!);
+      if (result.correct) correct++;
+      if (result.topK) top5++;
     }
-    return correct;
+    return { correct, top5 };
   }
 
-  /** Loss and accuracy in evaluation mode (dropout off, BatchNorm running statistics). */
-  evaluate(data: Dataset, batchSize = 512): { loss: number; accuracy?: number } {
+  /** Loss, accuracy and top-5 accuracy in evaluation mode (dropout off, BatchNorm running statistics). */
+  evaluate(data: Dataset, batchSize = 512): Measurements {
     const p = this.program;
     let lossSum = 0;
     let correct = 0;
+    let top5 = 0;
     for (let start = 0; start < data.count; start += batchSize) {
       const indices = Uint32Array.from({ length: Math.min(batchSize, data.count - start) }, (_, i) => start + i);
       const batch = gather(data, indices);
@@ -78,9 +96,12 @@ export class CpuTrainer {
       const loss = values.get(p.loss)!.data[0]!;
       // Mean-reduced losses are averaged per example across batches.
       lossSum += loss * batch.count;
-      correct += this.correct(values.get(p.output)!, batch);
+      const counts = this.classified(values.get(p.output)!, batch);
+      correct += counts.correct;
+      top5 += counts.top5;
     }
-    return { loss: lossSum / data.count, accuracy: p.task === "classification" ? correct / data.count : undefined };
+    if (p.task !== "classification") return { loss: lossSum / data.count };
+    return { loss: lossSum / data.count, accuracy: correct / data.count, top5: top5 / data.count };
   }
 }
 
@@ -88,26 +109,27 @@ export class CpuTrainer {
 class CpuBackend implements TrainingBackend {
   readonly name = "cpu";
   readonly adapter = "CPU reference (TypeScript)";
-  private lossSum = 0;
-  private correct = 0;
+  private sums = { lossSum: 0, correct: 0, top5: 0 };
 
   constructor(private readonly trainer: CpuTrainer) {}
 
-  step(batch: Dataset, step: number, lr: number): number {
-    const result = this.trainer.step(batch, step, lr);
-    this.lossSum += result.loss * batch.count;
-    this.correct += result.correct;
-    return result.loss;
+  step(batch: Dataset, step: number, hyper: StepHyperparameters, read?: { probe: boolean }): Promise<StepReading> | undefined {
+    const result = this.trainer.step(batch, step, hyper, read?.probe ?? false);
+    this.sums.lossSum += result.loss * batch.count;
+    this.sums.correct += result.correct;
+    this.sums.top5 += result.top5;
+    if (!read) return undefined;
+    const names = this.trainer.program.params.map((p) => p.name);
+    return Promise.resolve({ loss: result.loss, probe: result.sums ? probeReport(names, result.sums) : undefined });
   }
 
-  async takeEpochSums(): Promise<{ lossSum: number; correct: number }> {
-    const sums = { lossSum: this.lossSum, correct: this.correct };
-    this.lossSum = 0;
-    this.correct = 0;
+  async takeEpochSums(): Promise<{ lossSum: number; correct: number; top5: number }> {
+    const sums = this.sums;
+    this.sums = { lossSum: 0, correct: 0, top5: 0 };
     return sums;
   }
 
-  async evaluate(data: Dataset): Promise<{ loss: number; accuracy?: number }> {
+  async evaluate(data: Dataset): Promise<Measurements> {
     return this.trainer.evaluate(data);
   }
 
@@ -124,6 +146,5 @@ class CpuBackend implements TrainingBackend {
 }
 
 export function trainCpu(program: Program, options: TrainOptions = {}): Promise<DoneReport> {
-  const seed = options.seed ?? program.loop.seed;
-  return runTraining(program, new CpuBackend(new CpuTrainer(program, seed)), seed, options);
+  return runTraining(program, new CpuBackend(new CpuTrainer(program, program.loop.seed)), options);
 }

@@ -1,6 +1,6 @@
-// Splitting, standardization fitted on the training split only, and batching with a reshuffle every epoch
-// (sampling without replacement), all driven by the run's seed.
-import type { DataSpec } from "../program.js";
+// Splitting, preprocessing fitted on the training split only (standardization, centering, a subset), and
+// batching with a reshuffle every epoch (sampling without replacement), all driven by the run's seed.
+import type { DataSpec, DataTransform } from "../program.js";
 import { uniform } from "../rng.js";
 import { loadSource, type Dataset } from "./sources.js";
 
@@ -38,33 +38,52 @@ function subset(data: Dataset, indices: ArrayLike<number>): Dataset {
   return { x, y, count: indices.length, features, targets };
 }
 
+/** How many examples each split gets; the checker uses the same arithmetic to count steps per epoch. */
+export function splitSizes(count: number, val: number, test: number): { train: number; val: number; test: number } {
+  const nVal = Math.round(count * val);
+  const nTest = Math.round(count * test);
+  return { train: count - nVal - nTest, val: nVal, test: nTest };
+}
+
 export function prepareData(spec: DataSpec, seed: number): Splits {
   const all = loadSource(spec.source, seed);
   const order = permutation(all.count, seed, SPLIT_STREAM, 0);
-  const nVal = Math.round(all.count * spec.val);
-  const nTest = Math.round(all.count * spec.test);
-  const nTrain = all.count - nVal - nTest;
+  const { train: nTrain, val: nVal, test: nTest } = splitSizes(all.count, spec.val, spec.test);
   // Without a split, keep the file's order for training (the shuffle happens per epoch anyway).
   const train = nVal + nTest === 0 ? all : subset(all, order.subarray(0, nTrain));
   const splits: Splits = { train };
   if (nVal > 0) splits.val = subset(all, order.subarray(nTrain, nTrain + nVal));
   if (nTest > 0) splits.test = subset(all, order.subarray(nTrain + nVal));
-  if (spec.standardize) standardize(splits);
+  for (const transform of spec.transforms) applyTransform(transform, splits);
   return splits;
 }
 
-/** Per-feature mean and standard deviation of the training split, applied to every split. */
-function standardize(splits: Splits): void {
+function applyTransform(transform: DataTransform, splits: Splits): void {
+  switch (transform.kind) {
+    case "subset":
+      if (splits.train.count > transform.n) splits.train = subset(splits.train, Uint32Array.from({ length: transform.n }, (_, i) => i));
+      return;
+    case "center":
+      return rescale(splits, (mean) => ({ shift: mean, scale: 1 }));
+    case "standardize":
+      // A feature constant on the training split (digits' border pixels) keeps scale 1, as scikit-learn's
+      // StandardScaler does; dividing it by eps would blow up any other value it takes in validation.
+      return rescale(splits, (mean, std) => ({ shift: mean, scale: std < 10 * Number.EPSILON * Math.max(1, Math.abs(mean)) ? 1 : std + transform.eps }));
+  }
+}
+
+/** Per-feature (x − shift) / scale with statistics of the training split (population variance), applied to every split. */
+function rescale(splits: Splits, fit: (mean: number, std: number) => { shift: number; scale: number }): void {
   const { train } = splits;
   const f = train.features;
   const mean = new Float64Array(f);
-  const std = new Float64Array(f);
+  const variance = new Float64Array(f);
   for (let i = 0; i < train.count; i++) for (let j = 0; j < f; j++) mean[j] = mean[j]! + train.x[i * f + j]! / train.count;
-  for (let i = 0; i < train.count; i++) for (let j = 0; j < f; j++) std[j] = std[j]! + (train.x[i * f + j]! - mean[j]!) ** 2 / train.count;
-  for (let j = 0; j < f; j++) std[j] = Math.sqrt(std[j]!) + 1e-8;
+  for (let i = 0; i < train.count; i++) for (let j = 0; j < f; j++) variance[j] = variance[j]! + (train.x[i * f + j]! - mean[j]!) ** 2 / train.count;
+  const fitted = Array.from({ length: f }, (_, j) => fit(mean[j]!, Math.sqrt(variance[j]!)));
   for (const split of [splits.train, splits.val, splits.test]) {
     if (!split) continue;
-    for (let i = 0; i < split.count; i++) for (let j = 0; j < f; j++) split.x[i * f + j] = (split.x[i * f + j]! - mean[j]!) / std[j]!;
+    for (let i = 0; i < split.count; i++) for (let j = 0; j < f; j++) split.x[i * f + j] = (split.x[i * f + j]! - fitted[j]!.shift) / fitted[j]!.scale;
   }
 }
 

@@ -1,17 +1,24 @@
 // The WebGPU backend for the shared training loop. Buffers, pipelines and bind groups are created once; each
-// step writes only the batch, the labels and the per-step globals (batch size, step, seed, learning rate),
-// then encodes every dispatch of the step in one compute pass and submits it. Loss and accuracy accumulate on
-// the device and are read back once per epoch.
+// step writes only the batch, the labels and the per-step globals (batch size, step, seed, and the step's
+// optimizer scalars, computed on the host in float64), then encodes every dispatch of the step in one compute
+// pass and submits it. Loss and accuracy accumulate on the device and are read back once per epoch; at
+// `log_every` a step also copies its loss (and, when monitored, the probe of update/weight ratios and gradient
+// norms) to a staging buffer whose mapping the loop awaits one logging interval later.
 import type { KernelPlan, ModePlan } from "../../codegen/wgsl/plan.js";
 import type { Dispatch, KernelSource } from "../../codegen/wgsl/kernels.js";
 import { workgroupCount } from "./dispatch.js";
 import { optimizerStateNames } from "./state.js";
 import { flatLayout } from "./layout.js";
+import { GLOBALS_BYTES, packGlobals } from "./globals.js";
 import { planMemory } from "./memory.js";
 import type { Dataset } from "../data/sources.js";
 import { initialize } from "../init.js";
-import type { TrainingBackend } from "../loop.js";
+import type { Measurements, StepReading, TrainingBackend } from "../loop.js";
+import { METRICS_FLOATS } from "../../codegen/wgsl/metrics.js";
+import { probeReport } from "../metrics.js";
 import type { Program } from "../program.js";
+import { nextOptimizerScalars, NO_UPDATE, type OptimizerScalars, type ScalarState } from "../optimizer-scalars.js";
+import type { StepHyperparameters } from "../schedules.js";
 import type { GpuContext } from "./device.js";
 
 
@@ -43,8 +50,12 @@ export class WebGpuBackend implements TrainingBackend {
   private readonly modeBuffers: Map<number | string, Region>[];
   private readonly owned: GPUBuffer[] = [];
   private readonly globals: GPUBuffer;
+  /** The optimizer's step count and the like, from which each step's scalars are computed. */
+  private readonly scalarState: ScalarState = { step: 0, momentumStarted: false };
   private readonly train: Compiled[];
   private readonly evaluation: Compiled[];
+  /** The probe kernel, when `monitor` asks for update ratios or the gradient norm. */
+  private readonly probe?: Compiled;
   private readonly maxBatch: number;
   /** Peak bytes of all device buffers, for the report. */
   readonly bufferBytes: number;
@@ -90,7 +101,11 @@ export class WebGpuBackend implements TrainingBackend {
     });
     const sizeOf = (node: { shape: (number | "N")[] }) => bytes(node.shape.reduce<number>((p, d) => p * (d === "N" ? this.maxBatch : d), 1));
     for (const id of [program.input, program.labels, ...program.state.map((s) => s.node)]) this.buffers.set(id, make(sizeOf(program.nodes[id]!), String(id)));
-    this.buffers.set("metrics", make(bytes(2), "metrics"));
+    this.buffers.set("metrics", make(bytes(METRICS_FLOATS), "metrics"));
+    if (plan.probe) {
+      this.buffers.set("before", flat("parameters before the step"));
+      this.buffers.set("probe", make(bytes(3 * program.params.length), "probe"));
+    }
     const transient = new Map<number, number>();
     for (const node of program.nodes) if (node.op !== "select_mode" && !this.buffers.has(node.id)) transient.set(node.id, sizeOf(node));
     const resolved = (mode: ModePlan) => mode.kernels.map((k) => k.bindings.map((b) => ({ node: typeof b.node === "number" ? (mode.aliases.get(b.node) ?? b.node) : b.node, write: b.write })));
@@ -108,10 +123,11 @@ export class WebGpuBackend implements TrainingBackend {
       });
     }
     this.bufferBytes = total;
-    this.globals = this.device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.globals = this.device.createBuffer({ size: GLOBALS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.owned.push(this.globals);
     this.train = this.compile(plan.train, this.modeBuffers[0]!);
     this.evaluation = this.compile(plan.eval, this.modeBuffers[1]!);
+    this.probe = plan.probe && this.compile({ kernels: [plan.probe], aliases: new Map() }, this.modeBuffers[0]!)[0];
     this.dispatchesPerStep = this.train.length;
     program.params.forEach((p, index) => {
       const data = new Float32Array(p.shape.reduce((a, d) => a * d, 1));
@@ -148,24 +164,17 @@ export class WebGpuBackend implements TrainingBackend {
     });
   }
 
-  private writeBatch(batch: Dataset, step: number, lr: number): void {
+  private writeBatch(batch: Dataset, step: number, scalars: OptimizerScalars): void {
     if (batch.count > this.maxBatch) throw new Error(`internal: batch ${batch.count} exceeds the buffers' ${this.maxBatch}`);
-    const q = this.device.queue;
     this.write(this.program.input, batch.x);
     this.write(this.program.labels, batch.y);
-    const globals = new ArrayBuffer(32);
-    const u32 = new Uint32Array(globals);
-    const f = new Float32Array(globals);
-    u32[0] = batch.count;
-    u32[1] = step;
-    u32[2] = this.seed >>> 0;
-    f[3] = lr;
-    f[4] = step + 1;
-    q.writeBuffer(this.globals, 0, globals);
+    this.device.queue.writeBuffer(this.globals, 0, packGlobals({ batch: batch.count, step, seed: this.seed }, scalars));
   }
 
-  private run(kernels: Compiled[], batch: number): void {
+  /** Encodes the kernels in one compute pass, with copies before and after it, and submits. */
+  private run(kernels: Compiled[], batch: number, copies: { before?: (e: GPUCommandEncoder) => void; after?: (e: GPUCommandEncoder) => void } = {}): void {
     const encoder = this.device.createCommandEncoder();
+    copies.before?.(encoder);
     const pass = encoder.beginComputePass();
     for (const k of kernels) {
       pass.setPipeline(k.pipeline);
@@ -174,13 +183,36 @@ export class WebGpuBackend implements TrainingBackend {
       pass.dispatchWorkgroups(x, y);
     }
     pass.end();
+    copies.after?.(encoder);
     this.device.queue.submit([encoder.finish()]);
   }
 
-  step(batch: Dataset, step: number, lr: number): undefined {
-    this.writeBatch(batch, step, lr);
-    this.run(this.train, batch.count);
-    return undefined;
+  step(batch: Dataset, step: number, hyper: StepHyperparameters, read?: { probe: boolean }): Promise<StepReading> | undefined {
+    this.writeBatch(batch, step, nextOptimizerScalars(this.program.optimizer, this.scalarState, hyper));
+    if (!read) {
+      this.run(this.train, batch.count);
+      return undefined;
+    }
+    const probe = read.probe && this.probe ? this.probe : undefined;
+    const probeBytes = probe ? bytes(3 * this.program.params.length) : 0;
+    // The last loss (metrics[3]) and the probe's sums land in one small staging buffer.
+    const staging = this.device.createBuffer({ size: 16 + probeBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const region = (key: string) => this.modeBuffers[0]!.get(key)!;
+    this.run(probe ? [...this.train, probe] : this.train, batch.count, {
+      before: probe ? (e) => e.copyBufferToBuffer(region("params").buffer, 0, region("before").buffer, 0, region("params").size) : undefined,
+      after: (e) => {
+        e.copyBufferToBuffer(region("metrics").buffer, 0, staging, 0, 16);
+        if (probe) e.copyBufferToBuffer(region("probe").buffer, 0, staging, 16, probeBytes);
+      },
+    });
+    return staging.mapAsync(GPUMapMode.READ).then(() => {
+      if (this.errors.length) throw new Error(`WebGPU reported: ${this.errors[0]}`);
+      const values = new Float32Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      staging.destroy();
+      const names = this.program.params.map((p) => p.name);
+      return { loss: values[3]!, probe: probe ? probeReport(names, values.subarray(4, 4 + 3 * names.length)) : undefined };
+    });
   }
 
   private async read(key: number | string, count: number): Promise<Float32Array> {
@@ -197,25 +229,26 @@ export class WebGpuBackend implements TrainingBackend {
     return data;
   }
 
-  private async takeMetrics(): Promise<{ lossSum: number; correct: number }> {
-    const [lossSum, correct] = await this.read("metrics", 2);
-    this.write("metrics", new Float32Array(4));
-    return { lossSum: lossSum!, correct: correct! };
+  private async takeMetrics(): Promise<{ lossSum: number; correct: number; top5: number }> {
+    const [lossSum, correct, top5] = await this.read("metrics", METRICS_FLOATS);
+    this.write("metrics", new Float32Array(METRICS_FLOATS));
+    return { lossSum: lossSum!, correct: correct!, top5: top5! };
   }
 
-  takeEpochSums(): Promise<{ lossSum: number; correct: number }> {
+  takeEpochSums(): Promise<{ lossSum: number; correct: number; top5: number }> {
     return this.takeMetrics();
   }
 
-  async evaluate(data: Dataset): Promise<{ loss: number; accuracy?: number }> {
+  async evaluate(data: Dataset): Promise<Measurements> {
     for (let start = 0; start < data.count; start += 512) {
       const count = Math.min(512, data.count - start);
       const batch: Dataset = { x: data.x.subarray(start * data.features, (start + count) * data.features), y: data.y.subarray(start * data.targets, (start + count) * data.targets), count, features: data.features, targets: data.targets };
-      this.writeBatch(batch, 0, 0);
+      this.writeBatch(batch, 0, NO_UPDATE);
       this.run(this.evaluation, count);
     }
-    const { lossSum, correct } = await this.takeMetrics();
-    return { loss: lossSum / data.count, accuracy: this.program.task === "classification" ? correct / data.count : undefined };
+    const { lossSum, correct, top5 } = await this.takeMetrics();
+    if (this.program.task !== "classification") return { loss: lossSum / data.count };
+    return { loss: lossSum / data.count, accuracy: correct / data.count, top5: top5 / data.count };
   }
 
   async saveWeights(): Promise<unknown> {

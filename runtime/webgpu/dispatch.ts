@@ -11,6 +11,8 @@ export function workgroupCount(dispatch: Dispatch, batch: number): [number, numb
   switch (dispatch.kind) {
     case "single":
       return [1, 1];
+    case "groups":
+      return dispatch.count <= MAX_GROUPS ? [dispatch.count, 1] : [MAX_GROUPS, Math.ceil(dispatch.count / MAX_GROUPS)];
     case "tiles":
       return [Math.ceil(size(dispatch.cols) / dispatch.tile), Math.ceil(size(dispatch.rows) / dispatch.tile)];
     default: {

@@ -12,13 +12,12 @@ export interface WebGpuDoneReport extends DoneReport {
 }
 
 export async function trainOnWebGpu(program: Program, plan: KernelPlan, options: TrainOptions = {}, device: { adapter?: string } = {}): Promise<WebGpuDoneReport> {
-  const seed = options.seed ?? program.loop.seed;
   const gpu = await acquireDevice(device);
-  const trainCount = prepareData(program.data, seed).train.count;
-  const batch = program.loop.batch === "full" ? trainCount : program.loop.batch;
-  const backend = new WebGpuBackend(gpu, program, plan, seed, batch);
+  // A full batch is the training split, whose size the buffers must hold.
+  const batch = program.loop.batch === "full" ? prepareData(program.data, program.loop.seed).train.count : program.loop.batch;
+  const backend = new WebGpuBackend(gpu, program, plan, program.loop.seed, batch);
   try {
-    const done = await runTraining(program, backend, seed, options);
+    const done = await runTraining(program, backend, options);
     return { ...done, dispatches_per_step: backend.dispatchesPerStep, peak_buffer_bytes: backend.bufferBytes };
   } finally {
     backend.destroy();

@@ -48,7 +48,7 @@ describe("emitted trainer", () => {
   });
 
   it("trains when run with npx tsx", () => {
-    const output = execFileSync(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), path.join(out, "train.ts"), "--backend", "cpu", "--epochs", "2"], { encoding: "utf8" });
+    const output = execFileSync(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), path.join(out, "train.ts"), "--backend", "cpu", "--stop-after-epochs", "2"], { encoding: "utf8" });
     expect(output).toMatch(/^epoch 1: train loss \d\.\d{4}, val loss \d\.\d{4}, accuracy \d+\.\d\d%, lr /);
     expect(output).toContain("trained for 8 steps");
   });

@@ -144,8 +144,8 @@ describe("training lints", () => {
   });
 
   it("warns when plateau patience exceeds the run", () => {
-    expect(codes(train("  schedule = plateau(patience: 10)\n"))).toEqual(["W0104"]);
-    expect(codes(train("  schedule = plateau(patience: 2)\n"))).toEqual([]);
+    expect(codes(train("  schedule = plateau(monitor: train_loss, patience: 10)\n"))).toEqual(["W0104"]);
+    expect(codes(train("  schedule = plateau(monitor: train_loss, patience: 2)\n"))).toEqual([]);
   });
 
   it("requires a run length", () => {

@@ -1,8 +1,8 @@
 """Golden values from PyTorch 1.13 for dslc's reference implementations.
 
 Run with Debian's Python and python3-torch:  /usr/bin/python3 tests/golden/make_golden.py
-Writes tests/golden/optimizers.json and tests/golden/schedules.json. The tests only read the JSON,
-so they do not need PyTorch.
+Writes tests/golden/optimizers.json, schedules.json, long_adam.json, cycled_momentum.json, layers.json
+and inits.json. The tests only read the JSON, so they do not need PyTorch.
 """
 import json
 import math
@@ -74,6 +74,9 @@ def run_schedule(make):
     return lrs
 
 
+NO_CYCLIC_MOMENTUM = {"cycleMomentum": False, "baseMomentum": 0.8, "maxMomentum": 0.9}
+NO_ONE_CYCLE_MOMENTUM = {"cycleMomentum": False, "baseMomentum": 0.85, "maxMomentum": 0.95}
+
 schedule_cases = [
     ("step", {"kind": "step", "stepSize": 30, "gamma": 0.1}, lambda o: sched.StepLR(o, step_size=30, gamma=0.1)),
     ("multistep", {"kind": "multistep", "milestones": [30, 80, 150], "gamma": 0.5}, lambda o: sched.MultiStepLR(o, milestones=[30, 80, 150], gamma=0.5)),
@@ -87,17 +90,20 @@ schedule_cases = [
     ("cosine past T_max", {"kind": "cosine", "etaMin": 0.001, "tMax": 60}, lambda o: sched.CosineAnnealingLR(o, T_max=60, eta_min=0.001)),
     ("sgdr T_mult 2", {"kind": "sgdr", "t0": 10, "tMult": 2, "etaMin": 1e-3}, lambda o: sched.CosineAnnealingWarmRestarts(o, T_0=10, T_mult=2, eta_min=1e-3)),
     ("sgdr T_mult 1", {"kind": "sgdr", "t0": 25, "tMult": 1, "etaMin": 0.0}, lambda o: sched.CosineAnnealingWarmRestarts(o, T_0=25, T_mult=1)),
-    ("cyclic triangular", {"kind": "cyclic", "baseLr": 0.001, "maxLr": 0.1, "stepSizeUp": 20, "mode": "triangular", "gamma": 1.0}, lambda o: sched.CyclicLR(o, base_lr=0.001, max_lr=0.1, step_size_up=20, mode="triangular", cycle_momentum=False)),
-    ("cyclic triangular2", {"kind": "cyclic", "baseLr": 0.001, "maxLr": 0.1, "stepSizeUp": 15, "mode": "triangular2", "gamma": 1.0}, lambda o: sched.CyclicLR(o, base_lr=0.001, max_lr=0.1, step_size_up=15, mode="triangular2", cycle_momentum=False)),
-    ("cyclic exp_range", {"kind": "cyclic", "baseLr": 0.001, "maxLr": 0.1, "stepSizeUp": 20, "mode": "exp_range", "gamma": 0.99}, lambda o: sched.CyclicLR(o, base_lr=0.001, max_lr=0.1, step_size_up=20, mode="exp_range", gamma=0.99, cycle_momentum=False)),
-    ("one cycle cos", {"kind": "one_cycle", "maxLr": 0.1, "total": 200, "pctStart": 0.3, "divFactor": 25, "finalDivFactor": 1e4, "anneal": "cos"}, lambda o: sched.OneCycleLR(o, max_lr=0.1, total_steps=200, cycle_momentum=False)),
-    ("one cycle linear", {"kind": "one_cycle", "maxLr": 0.2, "total": 200, "pctStart": 0.25, "divFactor": 10, "finalDivFactor": 100, "anneal": "linear"}, lambda o: sched.OneCycleLR(o, max_lr=0.2, total_steps=200, pct_start=0.25, div_factor=10, final_div_factor=100, anneal_strategy="linear", cycle_momentum=False)),
+    ("cyclic triangular", {"kind": "cyclic", "baseLr": 0.001, "maxLr": 0.1, "stepSizeUp": 20, "mode": "triangular", "gamma": 1.0, **NO_CYCLIC_MOMENTUM}, lambda o: sched.CyclicLR(o, base_lr=0.001, max_lr=0.1, step_size_up=20, mode="triangular", cycle_momentum=False)),
+    ("cyclic triangular2", {"kind": "cyclic", "baseLr": 0.001, "maxLr": 0.1, "stepSizeUp": 15, "mode": "triangular2", "gamma": 1.0, **NO_CYCLIC_MOMENTUM}, lambda o: sched.CyclicLR(o, base_lr=0.001, max_lr=0.1, step_size_up=15, mode="triangular2", cycle_momentum=False)),
+    ("cyclic exp_range", {"kind": "cyclic", "baseLr": 0.001, "maxLr": 0.1, "stepSizeUp": 20, "mode": "exp_range", "gamma": 0.99, **NO_CYCLIC_MOMENTUM}, lambda o: sched.CyclicLR(o, base_lr=0.001, max_lr=0.1, step_size_up=20, mode="exp_range", gamma=0.99, cycle_momentum=False)),
+    ("one cycle cos", {"kind": "one_cycle", "maxLr": 0.1, "total": 200, "pctStart": 0.3, "divFactor": 25, "finalDivFactor": 1e4, "anneal": "cos", **NO_ONE_CYCLE_MOMENTUM}, lambda o: sched.OneCycleLR(o, max_lr=0.1, total_steps=200, cycle_momentum=False)),
+    ("one cycle linear", {"kind": "one_cycle", "maxLr": 0.2, "total": 200, "pctStart": 0.25, "divFactor": 10, "finalDivFactor": 100, "anneal": "linear", **NO_ONE_CYCLE_MOMENTUM}, lambda o: sched.OneCycleLR(o, max_lr=0.2, total_steps=200, pct_start=0.25, div_factor=10, final_div_factor=100, anneal_strategy="linear", cycle_momentum=False)),
     ("warmup", {"kind": "warmup", "duration": 40, "from": 0.1}, lambda o: sched.LinearLR(o, start_factor=0.1, total_iters=40)),
     (
         "warmup then cosine",
-        {"kind": "sequence", "parts": [{"schedule": {"kind": "warmup", "duration": 20, "from": 0.05}, "length": 20}, {"schedule": {"kind": "cosine", "etaMin": 0.0, "tMax": 180}, "length": 180}]},
+        {"kind": "sequence", "stepsPerEpoch": 10, "parts": [{"schedule": {"kind": "warmup", "duration": 20, "from": 0.05}, "length": 20, "per": "step"}, {"schedule": {"kind": "cosine", "etaMin": 0.0, "tMax": 180}, "length": 180, "per": "step"}]},
         lambda o: sched.SequentialLR(o, [sched.LinearLR(o, start_factor=0.05, total_iters=20), sched.CosineAnnealingLR(o, T_max=180)], milestones=[20]),
     ),
+    # Restarts at steps 1, 3, 7, …, 127 and at 1, 11, 111: a float log places step 111 in the wrong cycle.
+    ("sgdr T_mult 2 from 1", {"kind": "sgdr", "t0": 1, "tMult": 2, "etaMin": 1e-3}, lambda o: sched.CosineAnnealingWarmRestarts(o, T_0=1, T_mult=2, eta_min=1e-3)),
+    ("sgdr T_mult 10", {"kind": "sgdr", "t0": 1, "tMult": 10, "etaMin": 1e-4}, lambda o: sched.CosineAnnealingWarmRestarts(o, T_0=1, T_mult=10, eta_min=1e-4)),
 ]
 
 METRICS = [1.0 / (1 + 0.1 * k) if k < 20 else 0.35 + 0.001 * math.sin(k) for k in range(60)]
@@ -129,6 +135,155 @@ schedules = {
 }
 (OUT / "schedules.json").write_text(json.dumps(schedules, indent=1) + "\n")
 print("wrote optimizers.json and schedules.json")
+
+# Adam, Adam with AMSGrad and AdamW with AMSGrad over 3000 steps with β₂ = 0.999: long enough that computing
+# the bias corrections in f32 on the device (pow(0.999, t)) drifts measurably from PyTorch. The gradients use
+# only exactly rounded arithmetic, so the tests recompute the same doubles (long_adam.json keeps a sample to
+# check that). Each coordinate keeps its sign, so per-step errors add up instead of cancelling; the amplitude
+# drops fourfold for 800 of every 1200 steps, so AMSGrad's running maximum differs from v.
+LONG_STEPS = 3000
+LONG_CHECKPOINTS = [k for k in range(1, LONG_STEPS + 1) if k <= 10 or k % 50 == 0]
+
+
+def long_grad(k, i):
+    u = (((k + 1) * (2 * i + 3) * 7919) % 2003) / 1001.5 - 1
+    amplitude = 2.0 if (k // 400) % 3 == 0 else 0.5
+    sign = 1.0 if i % 2 == 0 else -1.0
+    return sign * amplitude * (0.5 + 0.4 * u)
+
+
+LONG_GRADS = [[long_grad(k, i) for i in range(SIZE)] for k in range(LONG_STEPS)]
+
+
+def run_long(make):
+    p = torch.tensor(INITIAL, requires_grad=True)
+    opt = make([p])
+    trajectory = []
+    for k in range(LONG_STEPS):
+        opt.zero_grad()
+        p.grad = torch.tensor(LONG_GRADS[k])
+        opt.step()
+        if k + 1 in LONG_CHECKPOINTS:
+            trajectory.append(p.detach().tolist())
+    return trajectory
+
+
+long_cases = [
+    ("adam", {"kind": "adam", "lr": 0.01}, lambda ps: torch.optim.Adam(ps, lr=0.01)),
+    ("adam amsgrad", {"kind": "adam", "lr": 0.01, "amsgrad": True}, lambda ps: torch.optim.Adam(ps, lr=0.01, amsgrad=True)),
+    ("adamw amsgrad", {"kind": "adamw", "lr": 0.01, "weightDecay": 0.01, "amsgrad": True}, lambda ps: torch.optim.AdamW(ps, lr=0.01, weight_decay=0.01, amsgrad=True)),
+]
+long_adam = {
+    "steps": LONG_STEPS,
+    "initial": INITIAL,
+    "grads_sample": {str(k): LONG_GRADS[k] for k in (0, 1, 399, 400, 1234, LONG_STEPS - 1)},
+    "checkpoints": LONG_CHECKPOINTS,
+    "cases": [{"name": name, "spec": spec, "trajectory": run_long(make)} for name, spec, make in long_cases],
+}
+(OUT / "long_adam.json").write_text(json.dumps(long_adam, indent=1) + "\n")
+print("wrote long_adam.json")
+
+# Momentum cycling (cycle_momentum=True, PyTorch's default) of CyclicLR and OneCycleLR: the lr and the
+# momentum (β₁ for Adam-family optimizers) before each step, and the parameters after the steps listed in
+# "checkpoints" (a wrong momentum at any step stays in the moments, so every fifth step is enough), with
+# scheduler.step() after each optimizer.step() as PyTorch users write it.
+CYCLE_STEPS = 100
+CYCLE_CHECKPOINTS = [k for k in range(1, CYCLE_STEPS + 1) if k <= 3 or k % 5 == 0]
+CYCLE_GRADS = [[math.cos(0.37 * (k + 1) * (i + 1)) + 0.1 * (i - 3) for i in range(SIZE)] for k in range(CYCLE_STEPS)]
+
+
+def cyclic_spec(base_lr, max_lr, up, mode, gamma=1.0, base_momentum=0.8, max_momentum=0.9):
+    return {"kind": "cyclic", "baseLr": base_lr, "maxLr": max_lr, "stepSizeUp": up, "mode": mode, "gamma": gamma, "cycleMomentum": True, "baseMomentum": base_momentum, "maxMomentum": max_momentum}
+
+
+def cyclic_lr(o, spec):
+    return sched.CyclicLR(o, base_lr=spec["baseLr"], max_lr=spec["maxLr"], step_size_up=spec["stepSizeUp"], mode=spec["mode"], gamma=spec["gamma"], base_momentum=spec["baseMomentum"], max_momentum=spec["maxMomentum"])
+
+
+def one_cycle_spec(max_lr, anneal="cos", pct_start=0.3, div_factor=25.0, final_div_factor=1e4, base_momentum=0.85, max_momentum=0.95):
+    return {"kind": "one_cycle", "maxLr": max_lr, "total": CYCLE_STEPS, "pctStart": pct_start, "divFactor": div_factor, "finalDivFactor": final_div_factor, "anneal": anneal, "cycleMomentum": True, "baseMomentum": base_momentum, "maxMomentum": max_momentum}
+
+
+def one_cycle_lr(o, spec):
+    return sched.OneCycleLR(o, max_lr=spec["maxLr"], total_steps=spec["total"], pct_start=spec["pctStart"], div_factor=spec["divFactor"], final_div_factor=spec["finalDivFactor"], anneal_strategy=spec["anneal"], base_momentum=spec["baseMomentum"], max_momentum=spec["maxMomentum"])
+
+
+def momentum_of(group):
+    return group["betas"][0] if "betas" in group else group["momentum"]
+
+
+def run_cycled(make_optimizer, make_scheduler):
+    p = torch.tensor(INITIAL, requires_grad=True)
+    opt = make_optimizer([p])
+    scheduler = make_scheduler(opt)
+    lrs, momenta, trajectory = [], [], []
+    for k in range(CYCLE_STEPS):
+        group = opt.param_groups[0]
+        lrs.append(group["lr"])
+        momenta.append(momentum_of(group))
+        opt.zero_grad()
+        p.grad = torch.tensor(CYCLE_GRADS[k])
+        opt.step()
+        scheduler.step()
+        if k + 1 in CYCLE_CHECKPOINTS:
+            trajectory.append(p.detach().tolist())
+    return lrs, momenta, trajectory
+
+
+class CyclicBeta1:
+    """CyclicLR for an Adam-family optimizer, which PyTorch 1.13 refuses: a CyclicLR on a stand-in SGD
+    supplies each step's lr and momentum, copied into lr and betas[0] as PyTorch 2.x's CyclicLR does."""
+
+    def __init__(self, opt, spec):
+        self.opt = opt
+        self.stand_in = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=spec["baseLr"])
+        self.cyclic = cyclic_lr(self.stand_in, spec)
+        self.copy()
+
+    def copy(self):
+        source = self.stand_in.param_groups[0]
+        for group in self.opt.param_groups:
+            group["lr"] = source["lr"]
+            group["betas"] = (source["momentum"], group["betas"][1])
+
+    def step(self):
+        # The stand-in has no gradient, so its step moves nothing; it keeps PyTorch from warning about order.
+        self.stand_in.step()
+        self.cyclic.step()
+        self.copy()
+
+
+SGD = torch.optim.SGD
+cycled_cases = [
+    ("cyclic triangular, sgd without momentum", {"kind": "sgd", "lr": 0.01}, cyclic_spec(0.01, 0.1, 10, "triangular"), lambda ps: SGD(ps, lr=0.01), cyclic_lr),
+    ("cyclic triangular2, sgd dampening", {"kind": "sgd", "lr": 0.01, "momentum": 0.9, "dampening": 0.1}, cyclic_spec(0.01, 0.1, 10, "triangular2", base_momentum=0.7, max_momentum=0.95), lambda ps: SGD(ps, lr=0.01, momentum=0.9, dampening=0.1), cyclic_lr),
+    ("cyclic exp_range, sgd nesterov decay", {"kind": "sgd", "lr": 0.01, "momentum": 0.5, "nesterov": True, "weightDecay": 0.01}, cyclic_spec(0.01, 0.1, 10, "exp_range", gamma=0.98), lambda ps: SGD(ps, lr=0.01, momentum=0.5, nesterov=True, weight_decay=0.01), cyclic_lr),
+    ("cyclic triangular, rmsprop", {"kind": "rmsprop", "lr": 0.001}, cyclic_spec(0.001, 0.01, 10, "triangular"), lambda ps: torch.optim.RMSprop(ps, lr=0.001), cyclic_lr),
+    ("cyclic triangular2, adam beta1", {"kind": "adam", "lr": 0.001}, cyclic_spec(0.001, 0.01, 10, "triangular2", base_momentum=0.85, max_momentum=0.95), lambda ps: torch.optim.Adam(ps, lr=0.001), CyclicBeta1),
+    ("one cycle cos, sgd", {"kind": "sgd", "lr": 0.01, "momentum": 0.9}, one_cycle_spec(0.1), lambda ps: SGD(ps, lr=0.01, momentum=0.9), one_cycle_lr),
+    ("one cycle linear, sgd without momentum", {"kind": "sgd", "lr": 0.01}, one_cycle_spec(0.1, "linear", pct_start=0.25, div_factor=10.0, final_div_factor=100.0), lambda ps: SGD(ps, lr=0.01), one_cycle_lr),
+    ("one cycle cos, adam", {"kind": "adam", "lr": 0.001}, one_cycle_spec(0.01), lambda ps: torch.optim.Adam(ps, lr=0.001), one_cycle_lr),
+    ("one cycle linear, adamw amsgrad", {"kind": "adamw", "lr": 0.001, "weightDecay": 0.05, "amsgrad": True}, one_cycle_spec(0.01, "linear", pct_start=0.25, div_factor=10.0, final_div_factor=100.0, base_momentum=0.8, max_momentum=0.9), lambda ps: torch.optim.AdamW(ps, lr=0.001, weight_decay=0.05, amsgrad=True), one_cycle_lr),
+    ("one cycle cos, adamax", {"kind": "adamax", "lr": 0.002}, one_cycle_spec(0.01), lambda ps: torch.optim.Adamax(ps, lr=0.002), one_cycle_lr),
+    ("one cycle cos, nadam", {"kind": "nadam", "lr": 0.002}, one_cycle_spec(0.01), lambda ps: torch.optim.NAdam(ps, lr=0.002), one_cycle_lr),
+    ("one cycle linear, rmsprop centered", {"kind": "rmsprop", "lr": 0.001, "centered": True, "momentum": 0.5}, one_cycle_spec(0.01, "linear"), lambda ps: torch.optim.RMSprop(ps, lr=0.001, centered=True, momentum=0.5), one_cycle_lr),
+]
+
+
+def cycled_case(name, optimizer, schedule, make_optimizer, make_scheduler):
+    lrs, momenta, trajectory = run_cycled(make_optimizer, lambda o: make_scheduler(o, schedule))
+    return {"name": name, "optimizer": optimizer, "schedule": schedule, "lrs": lrs, "momentum": momenta, "trajectory": trajectory}
+
+
+cycled_momentum = {
+    "steps": CYCLE_STEPS,
+    "initial": INITIAL,
+    "grads": CYCLE_GRADS,
+    "checkpoints": CYCLE_CHECKPOINTS,
+    "cases": [cycled_case(*case) for case in cycled_cases],
+}
+(OUT / "cycled_momentum.json").write_text(json.dumps(cycled_momentum, indent=1) + "\n")
+print("wrote cycled_momentum.json")
 
 # BatchNorm1d (train: batch statistics, biased variance, running estimates with the unbiased variance;
 # eval: running estimates) and cross-entropy with label smoothing: outputs and gradients.

@@ -4,10 +4,7 @@
 // (float64 on both sides).
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DiagnosticBag } from "../../compiler/diagnostics/diagnostic.js";
-import { ModelLowering } from "../../compiler/lower/model.js";
-import { parse } from "../../grammar/parse.js";
-import type * as A from "../../grammar/ast.js";
+import { lowerModelText } from "../helpers/lower.js";
 import { differentiate } from "../../compiler/graph/autodiff.js";
 import { Graph } from "../../compiler/graph/ir.js";
 import { GraphBuilder } from "../../compiler/graph/ops.js";
@@ -25,9 +22,7 @@ function expectClose(actual: ArrayLike<number>, expected: number[], tolerance = 
 
 describe("BatchNorm over features matches torch.nn.BatchNorm1d", () => {
   const bn = golden.batchnorm;
-  const file = parse("model M(x: f32[N, 4]) -> f32[N, 4] {\n  return x |> batchnorm\n}\n").file;
-  const lowering = new ModelLowering(file, new Map(), new DiagnosticBag());
-  const lowered = lowering.lower(file.items[0] as A.ModelDecl)!;
+  const lowered = lowerModelText("model M(x: f32[N, 4]) -> f32[N, 4] {\n  return x |> batchnorm\n}\n");
   const program = { nodes: lowered.graph.nodes, input: lowered.input, output: lowered.output, sideEffects: lowered.sideEffects, params: lowered.graph.params, state: lowered.graph.state };
   const [gamma, beta] = program.params;
   const [runningMean, runningVar] = program.state;

@@ -1,7 +1,9 @@
 // Runs single generated kernels on the WebGPU device, for comparing each with the CPU reference.
 import type { KernelSource } from "../../codegen/wgsl/kernels.js";
+import { NO_UPDATE, type OptimizerScalars } from "../../runtime/optimizer-scalars.js";
 import { acquireDevice, type GpuContext } from "../../runtime/webgpu/device.js";
 import { workgroupCount } from "../../runtime/webgpu/dispatch.js";
+import { GLOBALS_BYTES, packGlobals } from "../../runtime/webgpu/globals.js";
 
 let context: Promise<GpuContext> | undefined;
 
@@ -10,50 +12,105 @@ export function gpu(): Promise<GpuContext> {
   return context;
 }
 
+/** The per-step globals of one run; optimizer kernels also need this step's `scalars`. */
+export interface KernelGlobals {
+  batch: number;
+  step?: number;
+  seed?: number;
+  scalars?: OptimizerScalars;
+}
+
+type Key = number | string;
+
+function storageBytes(count: number): number {
+  return Math.max(16, Math.ceil((count * 4) / 16) * 16);
+}
+
+/** One kernel compiled once and bound to its own buffers, to run many times (an optimizer over a long run). */
+export class KernelRunner {
+  private readonly errors: string[] = [];
+  private readonly buffers = new Map<Key, GPUBuffer>();
+  private readonly uniform: GPUBuffer;
+  private readonly pipeline: GPUComputePipeline;
+  private readonly bindGroup: GPUBindGroup;
+
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly kernel: KernelSource,
+    private readonly sizes: Map<Key, number>,
+  ) {
+    device.addEventListener("uncapturederror", (e) => this.errors.push((e as GPUUncapturedErrorEvent).error.message));
+    for (const [key, count] of sizes) {
+      this.buffers.set(key, device.createBuffer({ size: storageBytes(count), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC }));
+    }
+    this.uniform = device.createBuffer({ size: GLOBALS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const layout = device.createBindGroupLayout({
+      entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } }, ...kernel.bindings.map((b, k): GPUBindGroupLayoutEntry => ({ binding: k + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.write ? "storage" : "read-only-storage" } }))],
+    });
+    this.pipeline = device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module: device.createShaderModule({ code: kernel.code }), entryPoint: "main" } });
+    this.bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: this.uniform } }, ...kernel.bindings.map((b, k) => ({ binding: k + 1, resource: { buffer: this.buffers.get(b.node)! } }))] });
+  }
+
+  /** Creates the kernel's buffers (one per binding, keyed by node) holding `initial`. */
+  static async create(kernel: KernelSource, initial: Map<Key, Float32Array>): Promise<KernelRunner> {
+    const { device } = await gpu();
+    const runner = new KernelRunner(device, kernel, new Map([...initial].map(([key, data]) => [key, data.length])));
+    for (const [key, data] of initial) runner.write(key, data);
+    return runner;
+  }
+
+  write(key: Key, data: Float32Array): void {
+    this.device.queue.writeBuffer(this.buffers.get(key)!, 0, data as Float32Array<ArrayBuffer>);
+  }
+
+  /** Writes the globals and runs the kernel once. */
+  run(globals: KernelGlobals): void {
+    this.device.queue.writeBuffer(this.uniform, 0, packGlobals({ batch: globals.batch, step: globals.step ?? 0, seed: globals.seed ?? 0 }, globals.scalars ?? NO_UPDATE));
+    const [x, y] = workgroupCount(this.kernel.dispatch, globals.batch);
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, this.bindGroup);
+    pass.dispatchWorkgroups(x, y);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /** The current contents of the buffers of `keys`. */
+  async read(keys: Key[]): Promise<Map<Key, Float32Array>> {
+    const encoder = this.device.createCommandEncoder();
+    const staging = new Map(keys.map((key) => [key, this.device.createBuffer({ size: storageBytes(this.sizes.get(key)!), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST })]));
+    for (const [key, target] of staging) encoder.copyBufferToBuffer(this.buffers.get(key)!, 0, target, 0, target.size);
+    this.device.queue.submit([encoder.finish()]);
+    const out = new Map<Key, Float32Array>();
+    for (const [key, target] of staging) {
+      await target.mapAsync(GPUMapMode.READ);
+      out.set(key, new Float32Array(target.getMappedRange().slice(0, this.sizes.get(key)! * 4)));
+      target.unmap();
+      target.destroy();
+    }
+    if (this.errors.length) throw new Error(this.errors.join("\n"));
+    return out;
+  }
+
+  destroy(): void {
+    for (const b of this.buffers.values()) b.destroy();
+    this.uniform.destroy();
+  }
+}
+
 /** Binds `buffers` (by node id) to the kernel, runs it once, and returns the contents of `read`. */
-export async function runKernel(kernel: KernelSource, buffers: Map<number | string, Float32Array>, read: number | string, globals: { batch: number; step?: number; seed?: number; lr?: number; t?: number }): Promise<Float32Array> {
+export async function runKernel(kernel: KernelSource, buffers: Map<Key, Float32Array>, read: Key, globals: KernelGlobals): Promise<Float32Array> {
   return (await runKernelReadAll(kernel, buffers, globals)).get(read)!;
 }
 
 /** Runs the kernel once and returns the contents of every buffer it writes. */
-export async function runKernelReadAll(kernel: KernelSource, buffers: Map<number | string, Float32Array>, globals: { batch: number; step?: number; seed?: number; lr?: number; t?: number }): Promise<Map<number | string, Float32Array>> {
-  const { device } = await gpu();
-  const errors: string[] = [];
-  device.addEventListener("uncapturederror", (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
-  const gpuBuffers = new Map<number | string, GPUBuffer>();
-  for (const [key, data] of buffers) {
-    const buffer = device.createBuffer({ size: Math.max(16, Math.ceil((data.length * 4) / 16) * 16), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
-    device.queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>);
-    gpuBuffers.set(key, buffer);
+export async function runKernelReadAll(kernel: KernelSource, buffers: Map<Key, Float32Array>, globals: KernelGlobals): Promise<Map<Key, Float32Array>> {
+  const runner = await KernelRunner.create(kernel, buffers);
+  try {
+    runner.run(globals);
+    return await runner.read(kernel.bindings.filter((b) => b.write).map((b) => b.node));
+  } finally {
+    runner.destroy();
   }
-  const uniform = device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  const raw = new ArrayBuffer(32);
-  new Uint32Array(raw).set([globals.batch, globals.step ?? 0, globals.seed ?? 0]);
-  new Float32Array(raw).set([globals.lr ?? 0, globals.t ?? 1], 3);
-  device.queue.writeBuffer(uniform, 0, raw);
-  const layout = device.createBindGroupLayout({
-    entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } }, ...kernel.bindings.map((b, k): GPUBindGroupLayoutEntry => ({ binding: k + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.write ? "storage" : "read-only-storage" } }))],
-  });
-  const pipeline = device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module: device.createShaderModule({ code: kernel.code }), entryPoint: "main" } });
-  const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: uniform } }, ...kernel.bindings.map((b, k) => ({ binding: k + 1, resource: { buffer: gpuBuffers.get(b.node)! } }))] });
-  const [x, y] = workgroupCount(kernel.dispatch, globals.batch);
-  const written = kernel.bindings.filter((b) => b.write).map((b) => b.node);
-  const staging = new Map(written.map((key) => [key, device.createBuffer({ size: Math.max(16, Math.ceil((buffers.get(key)!.length * 4) / 16) * 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST })]));
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, bindGroup);
-  pass.dispatchWorkgroups(x, y);
-  pass.end();
-  for (const [key, target] of staging) encoder.copyBufferToBuffer(gpuBuffers.get(key)!, 0, target, 0, target.size);
-  device.queue.submit([encoder.finish()]);
-  const out = new Map<number | string, Float32Array>();
-  for (const [key, target] of staging) {
-    await target.mapAsync(GPUMapMode.READ);
-    out.set(key, new Float32Array(target.getMappedRange().slice(0, buffers.get(key)!.length * 4)));
-    target.unmap();
-  }
-  for (const b of gpuBuffers.values()) b.destroy();
-  if (errors.length) throw new Error(errors.join("\n"));
-  return out;
 }

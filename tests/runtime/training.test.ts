@@ -6,15 +6,15 @@ import { describe, expect, it } from "vitest";
 import { compileProgram } from "../../compiler/compile.js";
 import { trainCpu, type EpochReport } from "../../runtime/cpu/train.js";
 
-function program(file: string, edit: (text: string) => string = (t) => t, epochs?: number) {
-  const result = compileProgram(edit(fs.readFileSync(file, "utf8")), file, undefined, { epochs });
-  expect(result.diagnostics.map((d) => d.message)).toEqual([]);
+function program(file: string, edit: (text: string) => string = (t) => t, overrides: { epochs?: number; seed?: number } = {}) {
+  const result = compileProgram(edit(fs.readFileSync(file, "utf8")), file, undefined, overrides);
+  expect(result.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
   return result.program!;
 }
 
 async function curve(file: string, options: { epochs: number; seed?: number }, edit?: (text: string) => string): Promise<EpochReport[]> {
   const epochs: EpochReport[] = [];
-  await trainCpu(program(file, edit, options.epochs), { ...options, onEpoch: (e) => epochs.push(e) });
+  await trainCpu(program(file, edit, options), { onEpoch: (e) => epochs.push(e) });
   return epochs;
 }
 

@@ -9,6 +9,7 @@ import { emitKernel } from "../../codegen/wgsl/kernels.js";
 import { emitOptimizer } from "../../codegen/wgsl/optimizer.js";
 import { KERNELS } from "../../runtime/cpu/kernels.js";
 import { createState, optimizerDefaults, optimizerStep, type OptimizerSpec } from "../../runtime/cpu/optimizers.js";
+import { nextOptimizerScalars } from "../../runtime/optimizer-scalars.js";
 import { normal } from "../../runtime/rng.js";
 import { runKernel, runKernelReadAll } from "../helpers/gpu.js";
 
@@ -20,16 +21,16 @@ function random(count: number, stream: number, positive = false): Float32Array {
   return data;
 }
 
-function expectClose(gpu: Float32Array, cpu: ArrayLike<number>, relative: number, label: string): void {
+function expectClose(gpu: Float32Array, cpu: ArrayLike<number>, relative: number, label: string, absolute = 1e-6): void {
   expect(gpu.length, label).toBe(cpu.length);
   for (let i = 0; i < cpu.length; i++) {
-    const tolerance = relative * Math.abs(cpu[i]!) + 1e-6;
+    const tolerance = relative * Math.abs(cpu[i]!) + absolute;
     if (!(Math.abs(gpu[i]! - cpu[i]!) <= tolerance)) expect.fail(`${label}: element ${i} is ${gpu[i]} on WebGPU, ${cpu[i]} on the CPU`);
   }
 }
 
 /** Builds one op over inputs of the given shapes, runs it on both backends and compares. */
-async function compare(op: string, shapes: Dim[][], batch: number, attrs: Record<string, number | string | boolean> = {}, options: { positive?: boolean; labels?: number; relative?: number; training?: boolean } = {}) {
+async function compare(op: string, shapes: Dim[][], batch: number, attrs: Record<string, number | string | boolean> = {}, options: { positive?: boolean; labels?: number; relative?: number; absolute?: number; training?: boolean } = {}) {
   const graph = new Graph();
   const b = new GraphBuilder(graph);
   const inputs = shapes.map((shape) => b.add("input", [], shape, { shape }));
@@ -49,7 +50,7 @@ async function compare(op: string, shapes: Dim[][], batch: number, attrs: Record
   const kernel = emitKernel(graph.nodes[node]!, graph.nodes, options.training ?? true)!;
   const buffers = new Map<number | string, Float32Array>([...values, [node, new Float32Array(outShape.reduce((p, d) => p * d, 1))]]);
   const gpu = await runKernel(kernel, buffers, node, { batch, step: 5, seed: 3 });
-  expectClose(gpu, cpu.data, options.relative ?? 1e-5, `${op} [${shapes.map((s) => resolve(s).join("×")).join(", ")}]`);
+  expectClose(gpu, cpu.data, options.relative ?? 1e-5, `${op} [${shapes.map((s) => resolve(s).join("×")).join(", ")}]`, options.absolute);
 }
 
 describe("WGSL kernels match the CPU reference", () => {
@@ -101,10 +102,17 @@ describe("WGSL kernels match the CPU reference", () => {
     }
   });
 
-  it("softmax, its gradient and softmax cross-entropy with label smoothing", async () => {
+  it("softmax over any axis, its gradient and softmax cross-entropy with label smoothing", async () => {
     for (const n of SIZES) {
-      await compare("softmax", [["N", 10]], n);
-      await compare("softmax_grad", [["N", 10], ["N", 10]], n);
+      await compare("softmax", [["N", 10]], n, { axis: 1 });
+      await compare("softmax_grad", [["N", 10], ["N", 10]], n, { axis: 1 });
+      // Over the batch axis: lines of up to 257 elements summed in f32 (1e-4 relative); the gradient's
+      // g − Σg·y cancels, so its error is absolute, about 257·2⁻²⁴·max|g·y| (1e-5). Then over the middle
+      // axis of a 3-D tensor (strided lines).
+      await compare("softmax", [["N", 10]], n, { axis: 0 }, { relative: 1e-4 });
+      await compare("softmax_grad", [["N", 10], ["N", 10]], n, { axis: 0 }, { relative: 1e-4, absolute: 1e-5 });
+      await compare("softmax", [["N", 5, 3]], n, { axis: 1 });
+      await compare("softmax_grad", [["N", 5, 3], ["N", 5, 3]], n, { axis: 1 });
       await compare("softmax_cross_entropy", [["N", 10]], n, { smoothing: 0.1, reduction: "mean" }, { labels: 10, relative: 1e-4 });
     }
   });
@@ -120,6 +128,7 @@ describe("WGSL kernels match the CPU reference", () => {
         const params = random(n, 1);
         const cpuParams = Float32Array.from(params);
         const state = createState(spec, n, cpuParams);
+        const deviceState = { step: 0, momentumStarted: false };
         const kernel = emitOptimizer(spec, 0, 1, n);
         const buffers = new Map<number | string, Float32Array>([[0, params], [1, new Float32Array(n)]]);
         for (const b of kernel.bindings.slice(2)) buffers.set(b.node, new Float32Array(n));
@@ -128,7 +137,8 @@ describe("WGSL kernels match the CPU reference", () => {
           const grads = random(n, 10 + t);
           optimizerStep(spec, cpuParams, grads, state, spec.lr);
           buffers.set(1, grads);
-          for (const [key, data] of await runKernelReadAll(kernel, buffers, { batch: 1, lr: spec.lr, t })) buffers.set(key, data);
+          const scalars = nextOptimizerScalars(spec, deviceState, { lr: spec.lr });
+          for (const [key, data] of await runKernelReadAll(kernel, buffers, { batch: 1, scalars })) buffers.set(key, data);
           expectClose(buffers.get(0)!, cpuParams, 1e-5, `${spec.kind} step ${t}, ${n} parameters`);
         }
       }

@@ -35,7 +35,7 @@ describe("planned buffers on the device", () => {
     const run = async (planned: boolean) => {
       const epochs: EpochReport[] = [];
       const backend = new WebGpuBackend(await acquireDevice(), program, planKernels(program), 42, 64, { planMemory: planned });
-      await runTraining(program, backend, 42, { onEpoch: (e) => epochs.push(e) });
+      await runTraining(program, backend, { onEpoch: (e) => epochs.push(e) });
       const bytes = backend.bufferBytes;
       backend.destroy();
       return { epochs, bytes };

@@ -1,0 +1,107 @@
+// WGSL for what training measures on the device: the metrics accumulated every step (read back once per
+// epoch, or at `log_every` for the last loss) and the probe of parameter health at logged steps. The
+// classification rule is runtime/metrics.ts's `classify`, which the CPU backend uses.
+import { TOP_K } from "../../runtime/metrics.js";
+import type { FlatLayout } from "../../runtime/webgpu/layout.js";
+import { GLOBALS_WGSL } from "./common.js";
+import type { KernelSource } from "./kernels.js";
+
+/** Floats in the metrics buffer: Σ loss·batch, correct predictions, top-k hits, the last step's loss. */
+export const METRICS_FLOATS = 4;
+
+/**
+ * Accumulates the batch's loss (times the batch size) and, for classification, the correct and top-k
+ * predictions, and keeps the last loss for logging. One thread per example row would race on the sums; the
+ * batch is small next to the step's matmuls, so one invocation walks it.
+ */
+export function emitMetrics(loss: number, output: number, labels: number, classes: number | undefined): KernelSource {
+  const counts = classes
+    ? `var correct = 0.0;
+  var topk = 0.0;
+  for (var r = 0u; r < globals.batch; r = r + 1u) {
+    let base = r * ${classes}u;
+    let label = u32(labels[r]);
+    let own = out[base + label];
+    var best = 0u;
+    var higher = 0u;
+    for (var c = 0u; c < ${classes}u; c = c + 1u) {
+      if (c > 0u && out[base + c] > out[base + best]) { best = c; }
+      if (out[base + c] > own) { higher = higher + 1u; }
+    }
+    if (best == label) { correct = correct + 1.0; }
+    if (higher < ${TOP_K}u) { topk = topk + 1.0; }
+  }
+  metrics[1] = metrics[1] + correct;
+  metrics[2] = metrics[2] + topk;`
+    : "";
+  return {
+    label: "metrics",
+    bindings: [{ node: loss, write: false }, { node: output, write: false }, { node: labels, write: false }, { node: "metrics", write: true }],
+    dispatch: { kind: "single" },
+    code: `${GLOBALS_WGSL}@group(0) @binding(1) var<storage, read> loss: array<f32>;
+@group(0) @binding(2) var<storage, read> out: array<f32>;
+@group(0) @binding(3) var<storage, read> labels: array<f32>;
+@group(0) @binding(4) var<storage, read_write> metrics: array<f32>;
+@compute @workgroup_size(1)
+fn main() {
+  metrics[0] = metrics[0] + loss[0] * f32(globals.batch);
+  metrics[3] = loss[0];
+  ${counts}
+}
+`,
+  };
+}
+
+const PROBE_THREADS = 64;
+
+/**
+ * The probe of the notes' babysitting: per parameter tensor, Σ(θ − θ_before)², Σθ_before² and Σg² over its
+ * range of the flat buffers (one workgroup per tensor, a tree reduction in workgroup memory), from which the
+ * host forms ‖Δθ‖/‖θ‖ and the global gradient norm. `before` holds the parameters copied before the step.
+ */
+export function emitProbe(layout: FlatLayout, tensors: { offset: number; count: number }[]): KernelSource {
+  const list = (values: number[]) => `array<u32, ${values.length}>(${values.map((v) => `${v}u`).join(", ")})`;
+  return {
+    label: "probe of update/weight ratios and gradient norms",
+    bindings: [
+      { node: "params", write: false },
+      { node: "before", write: false },
+      { node: "grads", write: false },
+      { node: "probe", write: true },
+    ],
+    dispatch: { kind: "groups", count: tensors.length },
+    code: `${GLOBALS_WGSL}@group(0) @binding(1) var<storage, read> params: array<f32>;
+@group(0) @binding(2) var<storage, read> before: array<f32>;
+@group(0) @binding(3) var<storage, read> grads: array<f32>;
+@group(0) @binding(4) var<storage, read_write> probe: array<f32>;
+// Offsets and sizes of the ${tensors.length} tensors in the flat buffers of ${layout.total} floats.
+var<private> offsets = ${list(tensors.map((t) => t.offset))};
+var<private> counts = ${list(tensors.map((t) => t.count))};
+var<workgroup> partial: array<vec3f, ${PROBE_THREADS}>;
+@compute @workgroup_size(${PROBE_THREADS})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let k = wg.x;
+  let start = offsets[k];
+  let n = counts[k];
+  var acc = vec3f(0.0);
+  for (var i = lid; i < n; i = i + ${PROBE_THREADS}u) {
+    let old = before[start + i];
+    let d = params[start + i] - old;
+    let g = grads[start + i];
+    acc = acc + vec3f(d * d, old * old, g * g);
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = ${PROBE_THREADS / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    probe[3u * k] = partial[0].x;
+    probe[3u * k + 1u] = partial[0].y;
+    probe[3u * k + 2u] = partial[0].z;
+  }
+}
+`,
+  };
+}

@@ -1,0 +1,34 @@
+// Per-example classification metrics, defined once: the CPU backend calls these, and the WGSL metrics
+// kernel (codegen/wgsl/metrics.ts, emitMetrics) computes the same rule on the device.
+
+/** Top-k accuracy counts the label among the k best scores (torch.topk's usual k = 5). */
+export const TOP_K = 5;
+
+/**
+ * Whether the argmax of `scores[offset … offset + classes)` is the label (ties go to the first class, as
+ * argmax does), and whether fewer than TOP_K classes score strictly higher than the label.
+ */
+export function classify(scores: ArrayLike<number>, offset: number, classes: number, label: number): { correct: boolean; topK: boolean } {
+  let best = 0;
+  let higher = 0;
+  const own = scores[offset + label]!;
+  for (let c = 0; c < classes; c++) {
+    const score = scores[offset + c]!;
+    if (c > 0 && score > scores[offset + best]!) best = c;
+    if (score > own) higher++;
+  }
+  return { correct: best === label, topK: higher < TOP_K };
+}
+
+/** The probe's per-parameter sums turned into what is reported: ‖Δθ‖/‖θ‖ by name and the global ‖g‖. */
+export function probeReport(names: string[], sums: ArrayLike<number>): { update_ratio: Record<string, number>; grad_norm: number } {
+  const update_ratio: Record<string, number> = {};
+  let gradSquares = 0;
+  names.forEach((name, k) => {
+    const [update, weight, grad] = [sums[3 * k]!, sums[3 * k + 1]!, sums[3 * k + 2]!];
+    // A tensor that is all zeros (a bias before its first update) has no ratio.
+    if (weight > 0) update_ratio[name] = Math.sqrt(update) / Math.sqrt(weight);
+    gradSquares += grad;
+  });
+  return { update_ratio, grad_norm: Math.sqrt(gradSquares) };
+}
