@@ -106,7 +106,7 @@ export class CpuTrainer {
 }
 
 /** The CPU reference backend for the shared training loop. */
-class CpuBackend implements TrainingBackend {
+export class CpuBackend implements TrainingBackend {
   readonly name = "cpu";
   readonly adapter = "CPU reference (TypeScript)";
   private sums = { lossSum: 0, correct: 0, top5: 0 };
@@ -145,6 +145,10 @@ class CpuBackend implements TrainingBackend {
   }
 }
 
+export function cpuBackend(program: Program): CpuBackend {
+  return new CpuBackend(new CpuTrainer(program, program.loop.seed));
+}
+
 export function trainCpu(program: Program, options: TrainOptions = {}): Promise<DoneReport> {
-  return runTraining(program, new CpuBackend(new CpuTrainer(program, program.loop.seed)), options);
+  return runTraining(program, cpuBackend(program), options);
 }

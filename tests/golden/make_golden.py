@@ -335,3 +335,155 @@ for name, make in init_cases.items():
     inits[name] = {"mean": w.mean().item(), "std": w.std(unbiased=False).item(), "min": w.min().item(), "max": w.max().item()}
 (OUT / "inits.json").write_text(json.dumps(inits, indent=1) + "\n")
 print("wrote inits.json")
+
+# Whole training runs of .dl files, replayed by PyTorch: positional and let-valued initializer, optimizer
+# and schedule arguments, BatchNorm without its affine parameters and without running statistics, cycled
+# momentum. The initial weights come from dslc's counter-based RNG (runtime/rng.ts, runtime/init.ts),
+# ported below, so both sides start from the same numbers; the data is a small CSV in file order.
+M32 = 0xFFFFFFFF
+
+
+def mix32(h):
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & M32
+    h ^= h >> 16
+    return h
+
+
+def hash4(seed, stream, counter, index):
+    h = mix32((seed ^ 0x9E3779B9) & M32)
+    h = mix32(h ^ (((stream + 1) * 0x27D4EB2F) & M32))
+    h = mix32(h ^ (((counter + 1) * 0x165667B1) & M32))
+    return mix32(h ^ (((index + 1) * 0x2545F491) & M32))
+
+
+def rng_uniform(seed, stream, index):
+    return (hash4(seed, stream, 0, index) >> 8) / 16777216
+
+
+def rng_normal(seed, stream, index):
+    u1 = 1 - rng_uniform(seed, stream, 2 * index)
+    u2 = rng_uniform(seed, stream, 2 * index + 1)
+    return math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
+
+
+def init_uniform(shape, seed, param_index, a, b):
+    n = math.prod(shape)
+    return torch.tensor([a + (b - a) * rng_uniform(seed, 3000 + param_index, i) for i in range(n)], dtype=torch.float32).reshape(shape)
+
+
+def init_normal(shape, seed, param_index, mean, std):
+    n = math.prod(shape)
+    return torch.tensor([mean + std * rng_normal(seed, 3000 + param_index, i) for i in range(n)], dtype=torch.float32).reshape(shape)
+
+
+TINY_ROWS = [[round(math.sin(0.7 * i + j), 4) for j in range(3)] + [i % 3] for i in range(12)]
+TINY_CSV = "a,b,c,label\n" + "".join(",".join(str(v) for v in row) + "\n" for row in TINY_ROWS)
+TINY_X = torch.tensor([row[:3] for row in TINY_ROWS], dtype=torch.float32)
+TINY_Y = torch.tensor([row[3] for row in TINY_ROWS])
+
+RUN_A = """let a = 0.5
+let lr = 0.1
+
+model M(x: f32[N, 3]) -> f32[N, 3] {
+  h = x |> dense(5, init: uniform(-a, a), bias_init: constant(0.1)) |> batchnorm(affine: false) |> relu
+  return h |> dense(3, init: normal(0, 0.3), bias_init: zeros)
+}
+
+train {
+  data = csv("tiny.csv", label: "label")
+  loss = cross_entropy()
+  optimizer = sgd(lr, 0.9)
+  schedule = exponential(0.5)
+  epochs 3
+  batch 4
+  shuffle false
+  seed 11
+  log_every 1 steps
+}
+"""
+
+RUN_B = """let w = 6
+
+model M(x: f32[N, 3]) -> f32[N, 3] {
+  h = x |> dense(w, false, kaiming_uniform(0, fan_in, relu)) |> batchnorm(1e-3, 0.2, true, false) |> relu
+  return h |> dense(3, init: xavier_uniform(1.5))
+}
+
+train {
+  data = csv("tiny.csv", label: "label")
+  loss = cross_entropy()
+  optimizer = adam(0.01, [0.8, 0.95])
+  schedule = one_cycle(0.05, 0.4)
+  epochs 3
+  batch 4
+  shuffle false
+  seed 5
+  log_every 1 steps
+}
+"""
+
+
+def replay(model, named, optimizer, scheduler, per_epoch):
+    losses = []
+    for _ in range(3):
+        for start in range(0, 12, 4):
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(TINY_X[start : start + 4]), TINY_Y[start : start + 4])
+            losses.append(loss.item())
+            loss.backward()
+            optimizer.step()
+            if not per_epoch:
+                scheduler.step()
+        if per_epoch:
+            scheduler.step()
+    model.eval()
+    with torch.no_grad():
+        eval_loss = torch.nn.functional.cross_entropy(model(TINY_X), TINY_Y).item()
+    return {"losses": losses, "params": {name: t.detach().flatten().tolist() for name, t in named.items()}, "eval_loss": eval_loss}
+
+
+def run_a():
+    seed = 11
+    first, bn, second = torch.nn.Linear(3, 5), torch.nn.BatchNorm1d(5, affine=False), torch.nn.Linear(5, 3)
+    with torch.no_grad():
+        # dslc's parameter order: dense_0.weight, dense_0.bias, dense_1.weight, dense_1.bias.
+        first.weight.copy_(init_uniform([5, 3], seed, 0, -0.5, 0.5))
+        first.bias.fill_(0.1)
+        second.weight.copy_(init_normal([3, 5], seed, 2, 0.0, 0.3))
+        second.bias.zero_()
+    model = torch.nn.Sequential(first, bn, torch.nn.ReLU(), second)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = sched.ExponentialLR(optimizer, gamma=0.5)
+    named = {"dense_0.weight": first.weight, "dense_0.bias": first.bias, "dense_1.weight": second.weight, "dense_1.bias": second.bias}
+    result = replay(model, named, optimizer, scheduler, per_epoch=True)
+    result["state"] = {"batchnorm_0.running_mean": bn.running_mean.tolist(), "batchnorm_0.running_var": bn.running_var.tolist()}
+    return result
+
+
+def run_b():
+    seed = 5
+    # No bias before BatchNorm (it would only receive rounding noise, which Adam magnifies into steps).
+    first, bn, second = torch.nn.Linear(3, 6, bias=False), torch.nn.BatchNorm1d(6, eps=1e-3, momentum=0.2, affine=True, track_running_stats=False), torch.nn.Linear(6, 3)
+    with torch.no_grad():
+        # dslc's parameter order: dense_0.weight, batchnorm_0.gamma, batchnorm_0.beta, dense_1.weight, dense_1.bias.
+        # kaiming_uniform(a: 0, fan_in, relu): bound √2·√(3/3); xavier_uniform(gain: 1.5): bound
+        # 1.5·√(6/(6+3)); PyTorch's default bias U(±1/√fan_in).
+        first.weight.copy_(init_uniform([6, 3], seed, 0, -math.sqrt(2), math.sqrt(2)))
+        bound = 1.5 * math.sqrt(6 / 9)
+        second.weight.copy_(init_uniform([3, 6], seed, 3, -bound, bound))
+        second.bias.copy_(init_uniform([3], seed, 4, -1 / math.sqrt(6), 1 / math.sqrt(6)))
+    model = torch.nn.Sequential(first, bn, torch.nn.ReLU(), second)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01, betas=(0.8, 0.95))
+    # one_cycle over the rest of the run (9 steps), cycling β₁ (OneCycleLR's cycle_momentum for Adam).
+    scheduler = sched.OneCycleLR(optimizer, max_lr=0.05, total_steps=9, pct_start=0.4)
+    named = {"dense_0.weight": first.weight, "batchnorm_0.gamma": bn.weight, "batchnorm_0.beta": bn.bias, "dense_1.weight": second.weight, "dense_1.bias": second.bias}
+    return replay(model, named, optimizer, scheduler, per_epoch=False)
+
+
+torch.set_default_dtype(torch.float32)
+runs = {"tiny_csv": TINY_CSV, "runs": [{"name": "sgd, exponential, batchnorm without affine", "source": RUN_A, **run_a()}, {"name": "adam, one_cycle, batchnorm without running statistics", "source": RUN_B, **run_b()}]}
+(OUT / "training.json").write_text(json.dumps(runs, indent=1) + "\n")
+print("wrote training.json")
