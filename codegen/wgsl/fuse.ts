@@ -28,7 +28,31 @@ export function elementwiseGroups(nodes: ProgramNode[], need: boolean[], consume
     const user = nodes[users[0]!]!;
     if (fusible(user) && sameShape(node.shape, user.shape)) internal.add(node.id);
   }
+  capBindings(nodes, internal);
   return internal;
+}
+
+/**
+ * WebGPU's default limit of storage buffers per shader stage (8): a fused kernel binds its leaves and its
+ * output, so a group may read at most 7 leaves. Walking the graph in order, a node whose group would read
+ * more cuts off its largest fused input, which gets a kernel of its own and counts as one leaf; a long sum
+ * (of many L2 terms) becomes a few kernels of 7 terms rather than one too wide for the device.
+ */
+export const MAX_STORAGE_BINDINGS = 8;
+
+function capBindings(nodes: ProgramNode[], internal: Set<number>): void {
+  const leaves = new Map<number, Set<number>>();
+  for (const node of nodes) {
+    const gather = () => new Set(node.inputs.flatMap((input) => (internal.has(input) ? [...leaves.get(input)!] : [input])));
+    let own = gather();
+    while (own.size >= MAX_STORAGE_BINDINGS) {
+      const fused = node.inputs.filter((input) => internal.has(input));
+      if (fused.length === 0) break;
+      internal.delete(fused.reduce((a, b) => (leaves.get(b)!.size > leaves.get(a)!.size ? b : a)));
+      own = gather();
+    }
+    leaves.set(node.id, own);
+  }
 }
 
 /** The fused kernel of `root`, folding in the `internal` nodes it (transitively) consumes. */

@@ -26,6 +26,16 @@ describe("matmul epilogue fusion", () => {
     expect(separate.eval.kernels.length).toBe(42);
   });
 
+  it("keeps every kernel within WebGPU's default 8 storage buffers (an L2 sum over ten weight matrices)", () => {
+    const layers = Array.from({ length: 9 }, () => "dense(16) |> relu").join(" |> ");
+    const text = `model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> ${layers} |> dense(3)\n}\ntrain {\n  data = spirals()\n  loss = cross_entropy() + 1e-4 * l2(weights)\n  optimizer = adam(lr: 1e-3)\n  epochs 1\n}\n`;
+    const deep = compileProgram(text, "/virtual/deep.dl").program!;
+    const plan = planKernels(deep);
+    for (const kernel of [...plan.train.kernels, ...plan.eval.kernels]) expect(kernel.bindings.length, kernel.label).toBeLessThanOrEqual(8);
+    // The ten squared norms are still summed by fused kernels rather than one kernel per addition.
+    expect(plan.train.kernels.filter((k) => /^(constant\+)?add(\+add)+/.test(k.label)).length).toBeGreaterThanOrEqual(2);
+  });
+
   it("trains to the same losses as one kernel per op", async () => {
     const run = async (fuse: boolean) => {
       const epochs: EpochReport[] = [];
