@@ -22,6 +22,8 @@ export function dropContinuationNewlines(tokens: IToken[]): IToken[] {
       out.push(token);
       continue;
     }
+    // A run of blank lines acts as one newline: decide once for the run and skip past it (deciding per
+    // newline, each looking ahead over the rest of the run, was quadratic in the run's length).
     const previous = out[out.length - 1];
     let j = i + 1;
     while (j < tokens.length && tokens[j]!.tokenType === T.Newline) j++;
@@ -33,6 +35,7 @@ export function dropContinuationNewlines(tokens: IToken[]): IToken[] {
       next !== undefined &&
       !CONTINUES_BEFORE.has(next.tokenType);
     if (keep) out.push(token);
+    i = j - 1;
   }
   return out;
 }

@@ -26,10 +26,38 @@ function unescape(raw: string): string {
   return raw.slice(1, -1).replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "t" ? "\t" : c));
 }
 
+/** How many in-repetition re-syncs may be nested; see boundRepetitionRecovery. */
+const MAX_NESTED_RESYNCS = 100;
+
 class DlParser extends EmbeddedActionsParser {
   constructor() {
     super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3 });
     this.performSelfAnalysis();
+    this.boundRepetitionRecovery();
+  }
+
+  /**
+   * After an error inside a repetition (the items of a file, the statements of a body, the arguments of a
+   * call), Chevrotain skips to where the next iteration can start and re-enters the repetition
+   * *recursively*, so N consecutive errors cost N levels of stack: a few thousand lines of prose, or a
+   * Python file opened as .dl, overflowed it. Past MAX_NESTED_RESYNCS nested re-entries this declines;
+   * the error then goes to rule-level recovery, which skips ahead by unwinding (at the top level: the rest
+   * of the file is reported as one error and not read).
+   */
+  private boundRepetitionRecovery(): void {
+    // Not public API: Chevrotain installs this per instance when recovery is enabled (recoverable.js).
+    const parser = this as unknown as { attemptInRepetitionRecovery: (...args: unknown[]) => void };
+    const attempt = parser.attemptInRepetitionRecovery;
+    let nested = 0;
+    parser.attemptInRepetitionRecovery = function (this: unknown, ...args: unknown[]) {
+      if (nested >= MAX_NESTED_RESYNCS) return;
+      nested++;
+      try {
+        attempt.apply(this, args);
+      } finally {
+        nested--;
+      }
+    };
   }
 
   /** Offset where the next token starts. */
@@ -315,13 +343,47 @@ class DlParser extends EmbeddedActionsParser {
       { ALT: () => this.literal(this.CONSUME(T.True), true) },
       { ALT: () => this.literal(this.CONSUME(T.False), false) },
       {
+        // `dense(256, init: kaiming_normal)`, with its arguments read right here rather than in rules of their
+        // own: every rule a nested call passes through costs stack, and nesting.ts lets calls nest
+        // MAX_NESTING deep (a separate `callArgs` and `argument` rule overflowed at 296 nested calls).
         ALT: () => {
           const name = this.CONSUME2(T.Identifier);
-          const args = this.OPTION3(() => this.SUBRULE(this.callArgs));
-          return this.ACTION((): A.Expr => {
-            if (!args) return { kind: "Name", name: name.image, span: spanOfToken(name) };
-            return { kind: "Call", callee: identifier(name), args, span: this.span(name.startOffset) };
+          const args: A.Argument[] = [];
+          this.CONSUME2(T.LParen);
+          this.MANY_SEP2({
+            SEP: T.Comma,
+            DEF: () => {
+              const argStart = this.here();
+              const argName = this.OPTION3({
+                GATE: () => this.LA(2).tokenType === T.Colon,
+                DEF: () => {
+                  const n = this.CONSUME4(T.Identifier);
+                  this.CONSUME(T.Colon);
+                  return n;
+                },
+              });
+              const value = this.SUBRULE3(this.expression);
+              this.ACTION(() => {
+                const span = this.span(argStart);
+                args.push({ name: real(argName) ? identifier(argName) : undefined, value: value ?? { kind: "Missing", span }, span });
+              });
+            },
           });
+          this.CONSUME2(T.RParen);
+          return this.ACTION((): A.Expr => ({ kind: "Call", callee: identifier(name), args, span: this.span(name.startOffset) }));
+        },
+      },
+      {
+        // A bare name; the call above is tried first, on `name(`.
+        ALT: () => {
+          const name = this.CONSUME5(T.Identifier);
+          return this.ACTION((): A.Expr => ({ kind: "Name", name: name.image, span: spanOfToken(name) }));
+        },
+      },
+      {
+        ALT: () => {
+          const group = this.CONSUME(T.TooDeep);
+          return this.ACTION((): A.Expr => ({ kind: "Missing", span: spanOfToken(group) }));
         },
       },
       {
@@ -370,37 +432,6 @@ class DlParser extends EmbeddedActionsParser {
   private literal(t: IToken, value: boolean): A.Expr {
     return this.ACTION(() => ({ kind: "Bool", value, span: spanOfToken(t) }));
   }
-
-  callArgs = this.RULE("callArgs", (): A.Argument[] => {
-    const args: A.Argument[] = [];
-    this.CONSUME(T.LParen);
-    this.MANY_SEP({
-      SEP: T.Comma,
-      DEF: () => {
-        const arg = this.SUBRULE(this.argument);
-        this.ACTION(() => arg && args.push(arg));
-      },
-    });
-    this.CONSUME(T.RParen);
-    return args;
-  });
-
-  argument = this.RULE("argument", (): A.Argument | undefined => {
-    const start = this.here();
-    const name = this.OPTION({
-      GATE: () => this.LA(2).tokenType === T.Colon,
-      DEF: () => {
-        const n = this.CONSUME(T.Identifier);
-        this.CONSUME(T.Colon);
-        return n;
-      },
-    });
-    const value = this.SUBRULE(this.expression);
-    return this.ACTION(() => {
-      const span = this.span(start);
-      return { name: real(name) ? identifier(name) : undefined, value: value ?? { kind: "Missing", span }, span };
-    });
-  });
 }
 
 /** Built once and reused: performSelfAnalysis() is the expensive part of Chevrotain. */

@@ -50,6 +50,9 @@ export const Colon = createToken({ name: "Colon", pattern: /:/ });
 export const Semicolon = createToken({ name: "Semicolon", pattern: /;/ });
 export const Equals = createToken({ name: "Equals", pattern: /=/ });
 export const Dot = createToken({ name: "Dot", pattern: /\./ });
+// Never produced by the lexer: nesting.ts puts one in place of a bracket group nested too deeply to parse,
+// and the parser reads it as an operand (a `Missing` expression).
+export const TooDeep = createToken({ name: "TooDeep", pattern: Lexer.NA });
 
 // Order matters: longer operators before their prefixes, keywords before Identifier.
 export const allTokens: TokenType[] = [
@@ -89,6 +92,7 @@ export const allTokens: TokenType[] = [
   Semicolon,
   Equals,
   Dot,
+  TooDeep,
 ];
 
 export const KEYWORDS = ["model", "block", "train", "search", "let", "return", "then", "true", "false"];

@@ -12,14 +12,23 @@ import { trainOnWebGpu } from "./webgpu/train.js";
 export type { DoneReport, EpochReport, TrainOptions } from "./loop.js";
 export { TrainingAborted } from "./loop.js";
 export { NoAdapterError } from "./webgpu/device.js";
+export { BudgetExceeded, type BudgetProblem } from "./webgpu/budget.js";
 
 /** What `dslc FILE -o DIR` writes to DIR/manifest.json; kernels refer to files under DIR/kernels/. */
 export interface Manifest {
   dslc: string;
   model: string;
   program: Program;
-  modes: Record<"train" | "eval", { kernels: { label: string; file: string; bindings: KernelPlan["train"]["kernels"][number]["bindings"]; dispatch: KernelPlan["train"]["kernels"][number]["dispatch"] }[]; aliases: [number, number][] }>;
+  /** `probe` holds the kernels of the update/weight probe when `monitor` asks for it. */
+  modes: Record<"train" | "eval", ManifestMode> & { probe?: ManifestMode };
+  /** The flat parameter buffers: floats per chunk, and [parameter node, chunk, offset]. */
+  layout: { chunks: number[]; place: [number, number, number][] };
   buffers: { node: number | string; name?: string; shape: (number | "N")[] }[];
+}
+
+export interface ManifestMode {
+  kernels: { label: string; file: string; bindings: KernelPlan["train"]["kernels"][number]["bindings"]; dispatch: KernelPlan["train"]["kernels"][number]["dispatch"] }[];
+  aliases: [number, number][];
 }
 
 export interface CompiledModel {
@@ -31,11 +40,13 @@ export interface CompiledModel {
 export function loadCompiled(dir: string | URL): CompiledModel {
   const root = typeof dir === "string" ? dir : fileURLToPath(dir);
   const manifest = JSON.parse(fs.readFileSync(path.join(root, "manifest.json"), "utf8")) as Manifest;
-  const mode = (name: "train" | "eval") => ({
-    kernels: manifest.modes[name].kernels.map((k) => ({ ...k, code: fs.readFileSync(path.join(root, k.file), "utf8") })),
-    aliases: new Map(manifest.modes[name].aliases),
+  const mode = (saved: ManifestMode) => ({
+    kernels: saved.kernels.map((k) => ({ ...k, code: fs.readFileSync(path.join(root, k.file), "utf8") })),
+    aliases: new Map(saved.aliases),
   });
-  return { manifest, plan: { train: mode("train"), eval: mode("eval") } };
+  const layout = { chunks: manifest.layout.chunks, place: new Map(manifest.layout.place.map(([node, chunk, offset]) => [node, { chunk, offset }])) };
+  const probe = manifest.modes.probe && mode(manifest.modes.probe).kernels;
+  return { manifest, plan: { train: mode(manifest.modes.train), eval: mode(manifest.modes.eval), probe, layout } };
 }
 
 export interface RunOptions extends TrainOptions {

@@ -1,5 +1,9 @@
-// `dslc check FILE…`: parse and check, print diagnostics; exit 0 when clean, 1 when errors were found.
+// `dslc check FILE…`: parse and check, print diagnostics; exit 0 when clean, 1 when errors were found. With
+// --memory, also lower the file as training would and report the device memory it needs and whether it
+// fits WebGPU's default limits.
+import { compileProgram } from "../../compiler/compile.js";
 import { runFrontend } from "../../compiler/frontend.js";
+import { formatMemory, memoryOf } from "../budget.js";
 import { renderDiagnostic, renderSummary, toJson } from "../../compiler/diagnostics/render.js";
 import { readSource, type CliIO } from "../io.js";
 import type { ParsedArgs } from "../options.js";
@@ -14,16 +18,33 @@ export function checkCommand(args: ParsedArgs, io: CliIO): number {
   const color = useColor(args, io);
   const denyWarnings = args.flags.has("deny-warnings");
   let failed = false;
+  const memory = args.flags.has("memory");
   for (const file of args.positional) {
-    const result = runFrontend(readSource(file), file);
-    const errors = result.diagnostics.filter((d) => d.severity === "error" || denyWarnings);
+    const text = readSource(file);
+    let diagnostics;
+    let source;
+    let report: string | undefined;
+    if (memory) {
+      const compiled = compileProgram(text, file);
+      source = compiled.frontend.source;
+      const measured = compiled.program && memoryOf(compiled.program, compiled);
+      diagnostics = [...compiled.diagnostics, ...(measured?.diagnostics ?? [])];
+      if (measured) report = json ? JSON.stringify({ memory: { file, ...measured.report } }) + "\n" : formatMemory(file, measured.report);
+    } else {
+      const result = runFrontend(text, file);
+      source = result.source;
+      diagnostics = result.diagnostics;
+    }
+    const errors = diagnostics.filter((d) => d.severity === "error" || denyWarnings);
     failed ||= errors.length > 0;
     if (json) {
-      for (const d of result.diagnostics) io.stdout(JSON.stringify(toJson(d, result.source)) + "\n");
+      for (const d of diagnostics) io.stdout(JSON.stringify(toJson(d, source)) + "\n");
+      if (report) io.stdout(report);
       continue;
     }
-    for (const d of result.diagnostics) io.stderr(renderDiagnostic(d, result.source, { color }) + "\n");
-    io.stderr(renderSummary(file, result.diagnostics, { color }));
+    for (const d of diagnostics) io.stderr(renderDiagnostic(d, source, { color }) + "\n");
+    io.stderr(renderSummary(file, diagnostics, { color }));
+    if (report) io.stdout(report);
   }
   return failed ? 1 : 0;
 }

@@ -6,6 +6,8 @@ import { TrainingAborted, trainCpu } from "../../runtime/cpu/train.js";
 import type { DoneReport, EpochReport, EvalReport, LogReport } from "../../runtime/loop.js";
 import type { Metric } from "../../runtime/program.js";
 import { NoAdapterError } from "../../runtime/webgpu/device.js";
+import { BudgetExceeded } from "../../runtime/webgpu/budget.js";
+import { budgetDiagnostics } from "../budget.js";
 import { trainWebGpu } from "../backends.js";
 import { UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
 import { readSource, UsageError, type CliIO } from "../io.js";
@@ -123,6 +125,11 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     if (error instanceof TrainingAborted) {
       io.stderr(`error[E0701]: training stopped: ${error.message}\n  = help: ${error.help}\n`);
       if (json) io.stdout(JSON.stringify({ event: "aborted", epoch: error.epoch, reason: error.message }) + "\n");
+      return 1;
+    }
+    if (error instanceof BudgetExceeded) {
+      for (const d of budgetDiagnostics(error.problems, compiled)) io.stderr(renderDiagnostic(d, compiled.frontend.source, { color }) + "\n");
+      io.stderr("note: nothing was allocated; `dslc check --memory` reports what the model needs, and `--backend cpu` has no such limits\n");
       return 1;
     }
     if (error instanceof NoAdapterError) {

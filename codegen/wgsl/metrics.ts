@@ -2,7 +2,7 @@
 // epoch, or at `log_every` for the last loss) and the probe of parameter health at logged steps. The
 // classification rule is runtime/metrics.ts's `classify`, which the CPU backend uses.
 import { TOP_K } from "../../runtime/metrics.js";
-import type { FlatLayout } from "../../runtime/webgpu/layout.js";
+import { flatKey } from "../../runtime/webgpu/layout.js";
 import { GLOBALS_WGSL } from "./common.js";
 import type { KernelSource } from "./kernels.js";
 
@@ -56,17 +56,18 @@ const PROBE_THREADS = 64;
 
 /**
  * The probe of the notes' babysitting: per parameter tensor, Σ(θ − θ_before)², Σθ_before² and Σg² over its
- * range of the flat buffers (one workgroup per tensor, a tree reduction in workgroup memory), from which the
- * host forms ‖Δθ‖/‖θ‖ and the global gradient norm. `before` holds the parameters copied before the step.
+ * range of one chunk's flat buffers (one workgroup per tensor, a tree reduction in workgroup memory), written
+ * at the tensor's index in the program; the host forms ‖Δθ‖/‖θ‖ and the global gradient norm. `before` holds
+ * the parameters copied before the step.
  */
-export function emitProbe(layout: FlatLayout, tensors: { offset: number; count: number }[]): KernelSource {
+export function emitProbe(chunk: number, tensors: { offset: number; count: number; index: number }[]): KernelSource {
   const list = (values: number[]) => `array<u32, ${values.length}>(${values.map((v) => `${v}u`).join(", ")})`;
   return {
-    label: "probe of update/weight ratios and gradient norms",
+    label: `probe of update/weight ratios and gradient norms, chunk ${chunk}`,
     bindings: [
-      { node: "params", write: false },
-      { node: "before", write: false },
-      { node: "grads", write: false },
+      { node: flatKey("params", chunk), write: false },
+      { node: flatKey("before", chunk), write: false },
+      { node: flatKey("grads", chunk), write: false },
       { node: "probe", write: true },
     ],
     dispatch: { kind: "groups", count: tensors.length },
@@ -74,9 +75,10 @@ export function emitProbe(layout: FlatLayout, tensors: { offset: number; count: 
 @group(0) @binding(2) var<storage, read> before: array<f32>;
 @group(0) @binding(3) var<storage, read> grads: array<f32>;
 @group(0) @binding(4) var<storage, read_write> probe: array<f32>;
-// Offsets and sizes of the ${tensors.length} tensors in the flat buffers of ${layout.total} floats.
+// Offsets and sizes of the ${tensors.length} tensors in this chunk, and their indices in the program.
 var<private> offsets = ${list(tensors.map((t) => t.offset))};
 var<private> counts = ${list(tensors.map((t) => t.count))};
+var<private> indices = ${list(tensors.map((t) => t.index))};
 var<workgroup> partial: array<vec3f, ${PROBE_THREADS}>;
 @compute @workgroup_size(${PROBE_THREADS})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -97,9 +99,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     workgroupBarrier();
   }
   if (lid == 0u) {
-    probe[3u * k] = partial[0].x;
-    probe[3u * k + 1u] = partial[0].y;
-    probe[3u * k + 2u] = partial[0].z;
+    let at = 3u * indices[k];
+    probe[at] = partial[0].x;
+    probe[at + 1u] = partial[0].y;
+    probe[at + 2u] = partial[0].z;
   }
 }
 `,

@@ -4,7 +4,7 @@
 import type { Program, ProgramNode } from "../../runtime/program.js";
 import { neededNodes } from "../../runtime/graph.js";
 import { cyclesMomentum } from "../../runtime/schedules.js";
-import { flatLayout } from "../../runtime/webgpu/layout.js";
+import { flatKey, flatLayout, type FlatLayout } from "../../runtime/webgpu/layout.js";
 import { emitKernel, matmul, type Epilogue, type KernelSource } from "./kernels.js";
 import { elementwiseGroups, emitFused, isElementwise } from "./fuse.js";
 import { emitMetrics, emitProbe } from "./metrics.js";
@@ -19,8 +19,10 @@ export interface ModePlan {
 export interface KernelPlan {
   train: ModePlan;
   eval: ModePlan;
-  /** Run after a logged training step when `monitor` asks for update/weight ratios or the gradient norm. */
-  probe?: KernelSource;
+  /** Run after a logged training step when `monitor` asks for update/weight ratios or the gradient norm (one per chunk). */
+  probe?: KernelSource[];
+  /** Where each parameter lives in the flat buffers, in chunks of at most one storage binding. */
+  layout: FlatLayout;
 }
 
 export class UnsupportedOnWebGpu extends Error {}
@@ -101,18 +103,22 @@ function modePlan(program: Program, targets: number[], training: boolean, fuse: 
 }
 
 /** `fuse: false` keeps one kernel per op (to measure what fusion saves). */
-export function planKernels(program: Program, options: { fuse?: boolean } = {}): KernelPlan {
+export function planKernels(program: Program, options: { fuse?: boolean; bindingLimit?: number } = {}): KernelPlan {
   const fuse = options.fuse ?? true;
   if (!supportsOptimizer(program.optimizer)) throw new UnsupportedOnWebGpu(`the optimizer \`${program.optimizer.kind}\` has no WebGPU kernel yet`);
   const classes = program.task === "classification" ? (program.nodes[program.output]!.shape[1] as number) : undefined;
   const train = modePlan(program, [program.loss, program.output, ...program.paramGrads, ...program.sideEffects], true, fuse);
   // One dispatch updates every parameter: parameters, gradients and moments are flat buffers.
-  train.kernels.push(emitOptimizer(program.optimizer, "params", "grads", flatLayout(program).total, { statePrefix: "opt", cyclesMomentum: cyclesMomentum(program.schedule.spec) }));
+  // One update per chunk of parameters (a chunk fits one storage binding; runtime/webgpu/layout.ts).
+  const layout = flatLayout(program, options.bindingLimit);
+  layout.chunks.forEach((floats, c) => {
+    train.kernels.push(emitOptimizer(program.optimizer, flatKey("params", c), flatKey("grads", c), floats, { statePrefix: `opt:${c}`, cyclesMomentum: cyclesMomentum(program.schedule.spec) }));
+  });
   train.kernels.push(emitMetrics(program.loss, train.aliases.get(program.output) ?? program.output, program.labels, classes));
   const evaluation = modePlan(program, [program.loss, program.output], false, fuse);
   evaluation.kernels.push(emitMetrics(program.loss, evaluation.aliases.get(program.output) ?? program.output, program.labels, classes));
   const probing = program.loop.monitor.includes("update_ratio") || program.loop.monitor.includes("grad_norm");
-  const layout = flatLayout(program);
-  const tensors = program.params.map((p) => ({ offset: layout.offsets.get(p.node)!, count: p.shape.reduce((a, d) => a * d, 1) }));
-  return { train, eval: evaluation, probe: probing ? emitProbe(layout, tensors) : undefined };
+  const tensors = program.params.map((p, index) => ({ ...layout.place.get(p.node)!, count: p.shape.reduce((a, d) => a * d, 1), index }));
+  const probe = layout.chunks.map((_, c) => emitProbe(c, tensors.filter((t) => t.chunk === c)));
+  return { train, eval: evaluation, probe: probing ? probe : undefined, layout };
 }

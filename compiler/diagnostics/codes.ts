@@ -291,6 +291,14 @@ export const DIAGNOSTIC_CODES = {
     bad: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(4) |> maxout(k: 2) |> dense(3)\n}\n"),
     good: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(4) |> relu |> dense(3)\n}\n"),
   },
+  E0602: {
+    severity: "error",
+    title: "beyond the device's limits",
+    explanation: "A parameter, a layer's output at the batch size, or the batch itself needs a buffer larger than one storage binding of the WebGPU device (128 MiB on every device; an adapter may allow more), or a kernel binds more storage buffers than it allows. `dslc train` checks this against the adapter's limits before allocating anything, and `dslc check --memory` against WebGPU's defaults; parameters that only together exceed a binding are split across several buffers instead. Make the layer narrower, lower `batch`, or train with `--backend cpu`.",
+    bad: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(6000) |> relu |> dense(6000) |> relu |> dense(3)\n}\n"),
+    good: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(600) |> relu |> dense(600) |> relu |> dense(3)\n}\n"),
+    atRunTime: true,
+  },
   E0701: {
     severity: "error",
     title: "training stopped",

@@ -3,7 +3,7 @@
 // BatchNorm get both a training and an evaluation branch. It reads only the elaboration, never the syntax;
 // what the backends cannot run yet is reported as E0601.
 import type { ElaboratedModel, LayerInstance, ParamInstance, TensorNode } from "../check/elaborated.js";
-import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import { Graph, type InitSpec } from "../graph/ir.js";
 import { GraphBuilder } from "../graph/ops.js";
 import { fans, initSpec } from "./init.js";
@@ -49,6 +49,8 @@ export class ModelLowering {
   private readonly params = new Map<ParamInstance, number | undefined>();
   private dropoutStreams = 0;
   private failed = false;
+  /** The source of each graph node the model creates (the layer or expression), for diagnostics about it. */
+  readonly spans = new Map<number, Span>();
 
   constructor(private readonly diagnostics: DiagnosticBag) {}
 
@@ -99,7 +101,9 @@ export class ModelLowering {
         continue;
       }
       stack.pop();
+      const first = this.graph.nodes.length;
       this.values.set(top.node, this.lowerNode(top.node) ?? this.placeholder(top.node));
+      if (top.node.op !== "input") for (let id = first; id < this.graph.nodes.length; id++) this.spans.set(id, top.node.span);
     }
     return this.failed ? undefined : this.values.get(root);
   }

@@ -7,7 +7,7 @@ import { TRAIN_SETTINGS } from "../builtins/training.js";
 import { isDuration, isResolvedCall, type ArgValue } from "../builtins/types.js";
 import type { CheckResult } from "../check/check.js";
 import { durationInSteps, type ElaboratedTrain, type RunLength } from "../check/elaborated.js";
-import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import { differentiate } from "../graph/autodiff.js";
 import type { EarlyStopping, LoopSpec, Metric, Program } from "../../runtime/program.js";
 import { lowerData } from "./data.js";
@@ -19,7 +19,7 @@ import { lowerSchedule } from "./schedule.js";
 import { NOT_YET, SETTINGS_NOT_YET } from "./support.js";
 
 /** Lowers the file's `train` block; reports what the backends cannot run as E0601. */
-export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, filePath: string): Program | undefined {
+export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, filePath: string, spans = new Map<number, Span>()): Program | undefined {
   if (check.search) {
     diagnostics.add("E0601", { start: check.search.span.start, end: check.search.span.start + "search".length }, "`dslc train` cannot run a `search` block, and the search command is not built yet", {
       label: "not run by `dslc train`",
@@ -36,6 +36,7 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
   const schedule = train.run && lowerSchedule(train.schedule, train.run, diagnostics);
   const lowering = new ModelLowering(diagnostics);
   const lowered = lowering.lower(train.model);
+  for (const [node, span] of lowering.spans) spans.set(node, span);
   if (!lowered) return undefined;
   const g = lowering.b;
   const outShape = g.shape(lowered.output);

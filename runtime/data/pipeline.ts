@@ -1,6 +1,6 @@
 // Splitting, preprocessing fitted on the training split only (standardization, centering, a subset), and
 // batching with a reshuffle every epoch (sampling without replacement), all driven by the run's seed.
-import type { DataSpec, DataTransform } from "../program.js";
+import type { DataSpec, DataTransform, Program } from "../program.js";
 import { uniform } from "../rng.js";
 import { loadSource, type Dataset } from "./sources.js";
 
@@ -85,6 +85,11 @@ function rescale(splits: Splits, fit: (mean: number, std: number) => { shift: nu
     if (!split) continue;
     for (let i = 0; i < split.count; i++) for (let j = 0; j < f; j++) split.x[i * f + j] = (split.x[i * f + j]! - fitted[j]!.shift) / fitted[j]!.scale;
   }
+}
+
+/** The training batch size; a full batch is the whole training split, whose size needs the data. */
+export function trainingBatchSize(program: Program): number {
+  return program.loop.batch === "full" ? prepareData(program.data, program.loop.seed).train.count : program.loop.batch;
 }
 
 /** The batches of one epoch, as index lists into the training split. */

@@ -7,10 +7,10 @@
 import type { KernelPlan, ModePlan } from "../../codegen/wgsl/plan.js";
 import type { Dispatch, KernelSource } from "../../codegen/wgsl/kernels.js";
 import { workgroupCount } from "./dispatch.js";
-import { optimizerStateNames } from "./state.js";
-import { flatLayout } from "./layout.js";
+import { flatKey } from "./layout.js";
+import { bytes, memoryReport, planBuffers } from "./buffers.js";
+import { BudgetExceeded, checkBudget } from "./budget.js";
 import { GLOBALS_BYTES, packGlobals } from "./globals.js";
-import { planMemory } from "./memory.js";
 import type { Dataset } from "../data/sources.js";
 import { initialize } from "../init.js";
 import type { Measurements, StepReading, TrainingBackend } from "../loop.js";
@@ -35,18 +35,12 @@ interface Region {
   size: number;
 }
 
-function bytes(count: number): number {
-  // Zero-size bindings are invalid; keep every buffer at least one 16-byte row.
-  return Math.max(16, Math.ceil((count * 4) / 16) * 16);
-}
 
 export class WebGpuBackend implements TrainingBackend {
   readonly name = "webgpu";
   readonly adapter: string;
   private readonly device: GPUDevice;
-  /** Persistent regions: parameters, gradients, state, optimizer moments, inputs, labels, metrics. */
-  private readonly buffers = new Map<number | string, Region>();
-  /** Every value's region in training and in evaluation (transient values share slots). */
+  /** Every value's region in training and in evaluation (transient values share slots; runtime/webgpu/buffers.ts). */
   private readonly modeBuffers: Map<number | string, Region>[];
   private readonly owned: GPUBuffer[] = [];
   private readonly globals: GPUBuffer;
@@ -54,8 +48,10 @@ export class WebGpuBackend implements TrainingBackend {
   private readonly scalarState: ScalarState = { step: 0, momentumStarted: false };
   private readonly train: Compiled[];
   private readonly evaluation: Compiled[];
-  /** The probe kernel, when `monitor` asks for update ratios or the gradient norm. */
-  private readonly probe?: Compiled;
+  /** The probe kernels (one per parameter chunk), when `monitor` asks for update ratios or the gradient norm. */
+  private readonly probe?: Compiled[];
+  /** Parameter chunks, each a set of flat buffers of at most one storage binding. */
+  private readonly chunks: number;
   private readonly maxBatch: number;
   /** Peak bytes of all device buffers, for the report. */
   readonly bufferBytes: number;
@@ -75,59 +71,26 @@ export class WebGpuBackend implements TrainingBackend {
     this.device = gpu.device;
     this.adapter = gpu.adapterName;
     this.device.addEventListener("uncapturederror", (event) => this.errors.push((event as GPUUncapturedErrorEvent).error.message));
-    this.maxBatch = Math.max(maxBatch, 512);
+    const buffers = planBuffers(program, plan, maxBatch, { shareByLiveness: options.planMemory !== false });
+    // Before anything is allocated: a buffer or binding beyond this device's limits would fail in Dawn.
+    const problems = checkBudget(program, plan, buffers, this.device.limits);
+    if (problems.length > 0) throw new BudgetExceeded(problems);
+    this.maxBatch = buffers.maxBatch;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    let total = 0;
-    const make = (size: number, label: string): Region => {
-      total += size;
-      const buffer = this.device.createBuffer({ size, usage, label });
+    const allocated = new Map<number | string, GPUBuffer>();
+    for (const spec of buffers.buffers) {
+      const buffer = this.device.createBuffer({ size: spec.bytes, usage, label: String(spec.key) });
       this.owned.push(buffer);
-      return { buffer, offset: 0, size };
-    };
-    // Flat buffers: every parameter, its final gradient and its moments at the same offset (layout.ts).
-    const layout = flatLayout(program);
-    const flat = (label: string) => make(layout.total * 4, label);
-    const params = flat("params");
-    const grads = flat("grads");
-    this.buffers.set("params", params);
-    this.buffers.set("grads", grads);
-    for (const state of optimizerStateNames(program.optimizer)) this.buffers.set(`opt:${state}`, flat(`opt:${state}`));
-    const trainAlias = (id: number) => plan.train.aliases.get(id) ?? id;
-    program.params.forEach((p, k) => {
-      const offset = layout.offsets.get(p.node)! * 4;
-      const size = bytes(p.shape.reduce((a, d) => a * d, 1));
-      this.buffers.set(p.node, { buffer: params.buffer, offset, size });
-      this.buffers.set(trainAlias(program.paramGrads[k]!), { buffer: grads.buffer, offset, size });
-    });
-    const sizeOf = (node: { shape: (number | "N")[] }) => bytes(node.shape.reduce<number>((p, d) => p * (d === "N" ? this.maxBatch : d), 1));
-    for (const id of [program.input, program.labels, ...program.state.map((s) => s.node)]) this.buffers.set(id, make(sizeOf(program.nodes[id]!), String(id)));
-    this.buffers.set("metrics", make(bytes(METRICS_FLOATS), "metrics"));
-    if (plan.probe) {
-      this.buffers.set("before", flat("parameters before the step"));
-      this.buffers.set("probe", make(bytes(3 * program.params.length), "probe"));
+      allocated.set(spec.key, buffer);
     }
-    const transient = new Map<number, number>();
-    for (const node of program.nodes) if (node.op !== "select_mode" && !this.buffers.has(node.id)) transient.set(node.id, sizeOf(node));
-    const resolved = (mode: ModePlan) => mode.kernels.map((k) => k.bindings.map((b) => ({ node: typeof b.node === "number" ? (mode.aliases.get(b.node) ?? b.node) : b.node, write: b.write })));
-    if (options.planMemory === false) {
-      const all = new Map(this.buffers);
-      for (const [key, size] of transient) all.set(key, make(size, String(key)));
-      this.modeBuffers = [all, all];
-    } else {
-      const memory = planMemory([resolved(plan.train), resolved(plan.eval)], (key) => transient.get(key as number)!, (key) => this.buffers.has(key));
-      const slots = memory.slotBytes.map((size, i) => make(size, `slot ${i}`));
-      this.modeBuffers = memory.slots.map((assigned) => {
-        const map = new Map(this.buffers);
-        for (const [key, slot] of assigned) map.set(key, slots[slot]!);
-        return map;
-      });
-    }
-    this.bufferBytes = total;
+    this.modeBuffers = buffers.places.map((places) => new Map([...places].map(([key, p]) => [key, { buffer: allocated.get(p.buffer)!, offset: p.offset, size: p.bytes }])));
+    this.chunks = buffers.layout.chunks.length;
+    this.bufferBytes = memoryReport(buffers).total;
     this.globals = this.device.createBuffer({ size: GLOBALS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.owned.push(this.globals);
     this.train = this.compile(plan.train, this.modeBuffers[0]!);
     this.evaluation = this.compile(plan.eval, this.modeBuffers[1]!);
-    this.probe = plan.probe && this.compile({ kernels: [plan.probe], aliases: new Map() }, this.modeBuffers[0]!)[0];
+    this.probe = plan.probe && this.compile({ kernels: plan.probe, aliases: new Map() }, this.modeBuffers[0]!);
     this.dispatchesPerStep = this.train.length;
     program.params.forEach((p, index) => {
       const data = new Float32Array(p.shape.reduce((a, d) => a * d, 1));
@@ -138,7 +101,7 @@ export class WebGpuBackend implements TrainingBackend {
   }
 
   private write(key: number | string, data: Float32Array): void {
-    const region = this.buffers.get(key)!;
+    const region = this.modeBuffers[0]!.get(key)!;
     this.device.queue.writeBuffer(region.buffer, region.offset, data as Float32Array<ArrayBuffer>);
   }
 
@@ -198,8 +161,9 @@ export class WebGpuBackend implements TrainingBackend {
     // The last loss (metrics[3]) and the probe's sums land in one small staging buffer.
     const staging = this.device.createBuffer({ size: 16 + probeBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const region = (key: string) => this.modeBuffers[0]!.get(key)!;
-    this.run(probe ? [...this.train, probe] : this.train, batch.count, {
-      before: probe ? (e) => e.copyBufferToBuffer(region("params").buffer, 0, region("before").buffer, 0, region("params").size) : undefined,
+    const chunks = Array.from({ length: this.chunks }, (_, c) => c);
+    this.run(probe ? [...this.train, ...probe] : this.train, batch.count, {
+      before: probe ? (e) => chunks.forEach((c) => e.copyBufferToBuffer(region(flatKey("params", c)).buffer, 0, region(flatKey("before", c)).buffer, 0, region(flatKey("params", c)).size)) : undefined,
       after: (e) => {
         e.copyBufferToBuffer(region("metrics").buffer, 0, staging, 0, 16);
         if (probe) e.copyBufferToBuffer(region("probe").buffer, 0, staging, 16, probeBytes);

@@ -2,7 +2,7 @@
 import type { KernelPlan } from "../../codegen/wgsl/plan.js";
 import { runTraining, type DoneReport, type TrainOptions } from "../loop.js";
 import type { Program } from "../program.js";
-import { prepareData } from "../data/pipeline.js";
+import { trainingBatchSize } from "../data/pipeline.js";
 import { acquireDevice } from "./device.js";
 import { WebGpuBackend } from "./backend.js";
 
@@ -13,9 +13,14 @@ export interface WebGpuDoneReport extends DoneReport {
 
 export async function trainOnWebGpu(program: Program, plan: KernelPlan, options: TrainOptions = {}, device: { adapter?: string } = {}): Promise<WebGpuDoneReport> {
   const gpu = await acquireDevice(device);
-  // A full batch is the training split, whose size the buffers must hold.
-  const batch = program.loop.batch === "full" ? prepareData(program.data, program.loop.seed).train.count : program.loop.batch;
-  const backend = new WebGpuBackend(gpu, program, plan, program.loop.seed, batch);
+  const batch = trainingBatchSize(program);
+  let backend: WebGpuBackend;
+  try {
+    backend = new WebGpuBackend(gpu, program, plan, program.loop.seed, batch);
+  } catch (error) {
+    gpu.destroy();
+    throw error;
+  }
   try {
     const done = await runTraining(program, backend, options);
     return { ...done, dispatches_per_step: backend.dispatchesPerStep, peak_buffer_bytes: backend.bufferBytes };

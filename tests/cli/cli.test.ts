@@ -153,3 +153,37 @@ describe("the installed binary", () => {
     expect(execFileSync(process.execPath, ["bin/dslc.js", "--version"], { encoding: "utf8" })).toMatch(/^dslc /);
   });
 });
+
+describe("dslc check --memory", () => {
+  it("reports the device memory training needs, by kind", async () => {
+    const result = await dslc("check", "--memory", "samples/digits_mlp.dl");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^memory of samples\/digits_mlp\.dl on a WebGPU device \(batch 64; buffers hold 512 examples\):\n/);
+    for (const kind of ["parameters", "gradients", "optimizer state", "activations", "batch", "total"]) expect(result.stdout).toMatch(new RegExp(`\\n  ${kind} +[\\d.]+ (B|KiB|MiB)`));
+  });
+
+  it("reports the numbers as JSON, parameters split into chunks of one binding", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dslc-memory-"));
+    // Three 4000 × 4000 weights (61 MiB each): 183 MiB in all, more than one 128 MiB binding, so two chunks.
+    const file = path.join(dir, "wide.dl");
+    fs.writeFileSync(file, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(4000) |> dense(4000) |> dense(4000) |> dense(4000) |> dense(3)\n}\ntrain {\n  data = spirals(classes: 3)\n  loss = cross_entropy()\n  optimizer = adam(lr: 1e-3)\n  epochs 1\n}\n");
+    const result = await dslc("check", "--memory", "--format", "json", file);
+    expect(result.code).toBe(0);
+    const { memory } = JSON.parse(result.stdout.trim());
+    expect(memory.parameter_chunks).toBe(2);
+    // Adam keeps three moments (m, v and the amsgrad maximum) per parameter.
+    expect(memory.bytes["optimizer state"]).toBe(3 * memory.bytes.parameters);
+    expect(memory.bytes.parameters).toBeGreaterThan(3 * 4000 * 4000 * 4);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it("exits 1 with E0602 when a tensor exceeds WebGPU's default binding limit", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dslc-memory-"));
+    const file = path.join(dir, "wider.dl");
+    fs.writeFileSync(file, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(6000) |> dense(6000) |> dense(3)\n}\ntrain {\n  data = spirals(classes: 3)\n  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 1\n}\n");
+    const result = await dslc("check", "--memory", file);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error[E0602]: the parameter `dense_1.weight` [6000, 6000] takes 137.3 MiB");
+    fs.rmSync(dir, { recursive: true });
+  });
+});

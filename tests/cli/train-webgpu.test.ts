@@ -1,6 +1,12 @@
 // `dslc train --backend webgpu` end to end through the CLI, and its diagnostic when no adapter matches.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { dslc } from "../helpers/cli.js";
+
+/** A model whose second weight matrix (6000 × 6000 floats, 137 MiB) exceeds one storage binding (128 MiB). */
+const TOO_WIDE = "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(6000) |> relu |> dense(6000) |> relu |> dense(3)\n}\ntrain {\n  data = spirals(classes: 3) |> split(val: 0.2)\n  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n}\n";
 
 describe("dslc train --backend webgpu", () => {
   it("trains on the device and reports the adapter, dispatches and buffer bytes", async () => {
@@ -29,4 +35,17 @@ describe("dslc train --backend webgpu", () => {
     expect(result.stderr).toContain("lavapipe");
     expect(result.stderr).toContain("--backend cpu");
   });
+
+  it("refuses a model beyond the device's binding limit before allocating anything (E0602), pointing at the layer", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dslc-budget-"));
+    const file = path.join(dir, "wide.dl");
+    fs.writeFileSync(file, TOO_WIDE);
+    const result = await dslc("train", file, "--backend", "webgpu");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error[E0602]: the parameter `dense_1.weight` [6000, 6000] takes 137.3 MiB, more than one storage binding of this device allows");
+    expect(result.stderr).toContain(" --> ");
+    expect(result.stderr).toContain("dense(6000) |> relu |> dense(3)");
+    expect(result.stderr).not.toContain("internal compiler error");
+    fs.rmSync(dir, { recursive: true });
+  }, 120_000);
 });

@@ -6,6 +6,7 @@ import { DIAGNOSTIC_CODES, type DiagnosticCode } from "../../compiler/diagnostic
 import { compileProgram } from "../../compiler/compile.js";
 import { trainCpu, TrainingAborted } from "../../runtime/cpu/train.js";
 import { checkText, memoryProbe } from "../helpers/parse.js";
+import { memoryOf } from "../../cli/budget.js";
 import { NoAdapterError } from "../../runtime/webgpu/device.js";
 import { trainWebGpu } from "../../cli/backends.js";
 
@@ -53,6 +54,7 @@ const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string]> = {
   E0501: ['"no_such_file.csv"', "data file `no_such_file.csv` does not exist"],
   E0502: ['"class"', "`points.csv` has no column named `class`"],
   E0601: ["maxout(k: 2)", "`maxout` is not supported by the training backends yet"],
+  E0602: ["dense(6000)", "the parameter `dense_1.weight` [6000, 6000] takes 137.3 MiB, more than one storage binding of this device allows (128.0 MiB)"],
   E0701: ["", "the training loss (1.293e+5) of epoch 1 exceeds 3× its initial value (1.245)"],
   E0702: ["", "no WebGPU adapter matching `no-such-adapter` was found"],
   W0001: ["h", "`h` is computed but never used"],
@@ -69,6 +71,17 @@ describe("diagnostic codes", () => {
     if (code === "E0702") {
       it(`${code}: ${info.title} (when training starts)`, async () => {
         await expect(trainWebGpu(compile(info.bad).program!, {}, { adapter: "no-such-adapter" })).rejects.toThrow(new NoAdapterError(EXPECTED[code][1]));
+      });
+      continue;
+    }
+    if (code === "E0602") {
+      it(`${code}: ${info.title} (before training on WebGPU, and with --memory)`, () => {
+        for (const [text, expected] of [[info.bad, [EXPECTED[code]]], [info.good, []]] as const) {
+          const compiled = compile(text);
+          const found = memoryOf(compiled.program!, compiled).diagnostics;
+          expect(found.map((d) => [text.slice(d.span!.start, d.span!.end), d.message])).toEqual(expected);
+          expect(found.every((d) => d.code === code)).toBe(true);
+        }
       });
       continue;
     }

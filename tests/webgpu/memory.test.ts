@@ -45,4 +45,27 @@ describe("planned buffers on the device", () => {
     expect(planned.epochs).toEqual(unplanned.epochs);
     expect(planned.bytes).toBeLessThan(unplanned.bytes * 0.8);
   }, 300_000);
+
+  it("split parameters into chunks of a binding each and train to exactly the same numbers", async () => {
+    // A 64 KiB binding limit puts the digits MLP's 51,000 parameters into several chunks, each with its own
+    // update and probe dispatch; the numbers must not change (each update is elementwise, each tensor's probe
+    // sum is reduced within one workgroup).
+    const text = fs.readFileSync("samples/digits_mlp.dl", "utf8").replace("monitor [train_loss, val_loss, val_accuracy, update_ratio]", "monitor [train_loss, val_loss, val_accuracy, update_ratio, grad_norm]\n  log_every 5 steps");
+    const program = compileProgram(text, "samples/digits_mlp.dl", undefined, { epochs: 1 }).program!;
+    const run = async (bindingLimit?: number) => {
+      const epochs: EpochReport[] = [];
+      const plan = planKernels(program, { bindingLimit });
+      const backend = new WebGpuBackend(await acquireDevice(), program, plan, 42, 64);
+      await runTraining(program, backend, { onEpoch: (e) => epochs.push(e) });
+      backend.destroy();
+      return { epochs, chunks: plan.layout.chunks.length, updates: plan.train.kernels.filter((k) => k.label.startsWith("adam update")).length };
+    };
+    const split = await run(64 * 1024);
+    const whole = await run();
+    expect(whole.chunks).toBe(1);
+    expect(split.chunks).toBeGreaterThan(2);
+    expect(split.updates).toBe(split.chunks);
+    expect(split.epochs).toEqual(whole.epochs);
+    expect(Object.keys(split.epochs[0]!.update_ratio!)).toHaveLength(program.params.length);
+  }, 300_000);
 });

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileProgram } from "../../compiler/compile.js";
 import { trainCpu, type EpochReport } from "../../runtime/cpu/train.js";
+import type { LogReport } from "../../runtime/loop.js";
 import { trainWebGpu } from "../../cli/backends.js";
 import { optimizerDefaults, type OptimizerSpec } from "../../runtime/cpu/optimizers.js";
 import type { Program } from "../../runtime/program.js";
@@ -41,6 +42,28 @@ describe("WebGPU training agrees with the CPU reference", () => {
   it("polyfit (parameters, powers, broadcasting, summed MSE)", async () => {
     const { cpu, gpu } = await curves("samples/polyfit.dl", 5);
     expectAgree(cpu, gpu);
+  }, 120_000);
+
+  it("monitored metrics: per-step losses, top-5, update/weight ratios and the gradient norm (probe on the device)", async () => {
+    const make = (): Program => {
+      const base = program("samples/spirals.dl", 3);
+      return { ...base, loop: { ...base.loop, logEvery: 2, monitor: ["train_loss", "train_top5", "val_top5", "update_ratio", "grad_norm"] } };
+    };
+    const logs = { cpu: [] as LogReport[], gpu: [] as LogReport[] };
+    const cpu: EpochReport[] = [];
+    const gpu: EpochReport[] = [];
+    await trainCpu(make(), { onEpoch: (e) => cpu.push(e), onLog: (e) => logs.cpu.push(e) });
+    await trainWebGpu(make(), { onEpoch: (e) => gpu.push(e), onLog: (e) => logs.gpu.push(e) });
+    expectAgree(cpu, gpu);
+    expect(logs.gpu.map((l) => l.step)).toEqual(logs.cpu.map((l) => l.step));
+    logs.cpu.forEach((l, i) => {
+      const g = logs.gpu[i]!;
+      expect(Math.abs(g.loss - l.loss) / l.loss, `logged loss, step ${l.step}`).toBeLessThan(1e-4);
+      // f32 sums of squares on the device against float64 on the CPU: 1e-3 relative.
+      expect(Math.abs(g.grad_norm! - l.grad_norm!) / l.grad_norm!, `gradient norm, step ${l.step}`).toBeLessThan(1e-3);
+      for (const [name, ratio] of Object.entries(l.update_ratio!)) expect(Math.abs(g.update_ratio![name]! - ratio) / ratio, `${name}, step ${l.step}`).toBeLessThan(1e-3);
+    });
+    gpu.forEach((e, i) => expect([e.train_top5, e.val_top5]).toEqual([cpu[i]!.train_top5, cpu[i]!.val_top5]));
   }, 120_000);
 
   it("xor (tanh, cross-entropy, SGD with momentum)", async () => {
