@@ -94,6 +94,16 @@ describe("hover", () => {
     const result = await client.request<Hover>("textDocument/hover", { textDocument: { uri }, position: positionOf(sample, "adam(", 1) });
     expect((result.contents as { value: string }).value).toContain("adam(lr = 0.001, betas = [0.9, 0.999], eps = 1e-8");
   });
+
+  it("shows a call as training runs it: positional arguments named, `let`s substituted, defaults filled", async () => {
+    const doc = "file:///virtual/resolved.dl";
+    const text = "let m = 0.9\nmodel M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3, init: normal(0, 0.1))\n}\ntrain {\n  data = spirals()\n  loss = cross_entropy()\n  optimizer = sgd(0.1, m)\n  epochs 3\n}\n";
+    await client.open(doc, text);
+    const hoverAt = async (needle: string) => ((await client.request<Hover>("textDocument/hover", { textDocument: { uri: doc }, position: positionOf(text, needle, 1) })).contents as { value: string }).value;
+    expect(await hoverAt("sgd(")).toContain("runs as `sgd(lr: 0.1, momentum: 0.9, dampening: 0, nesterov: false, weight_decay: 0)`");
+    expect(await hoverAt("normal(")).toContain("runs as `normal(mean: 0, std: 0.1)`");
+    expect(await hoverAt("dense(")).toContain("runs as `dense(units: 3, bias: true, init: normal(mean: 0, std: 0.1), bias_init: pytorch_default(), weight_norm: false, dropconnect: 0)`");
+  });
 });
 
 describe("completion", () => {
