@@ -4,34 +4,21 @@ import * as path from "node:path";
 import type { ResolvedCall } from "../builtins/types.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { DataSource, DataSpec, DataTransform } from "../../runtime/program.js";
-import { ArgReader, refuse } from "./reader.js";
-import { NOT_YET } from "./support.js";
+import { lowerCall, type ArgReader } from "./reader.js";
 
 export function lowerData(source: ResolvedCall, transforms: ResolvedCall[], baseDir: string, diagnostics: DiagnosticBag): DataSpec | undefined {
-  const lowered = lowerSource(source, baseDir, diagnostics);
+  const lowered = lowerCall(source, "the data source ", diagnostics, (a) => sourceOf(a, baseDir));
   let ok = lowered !== undefined;
   const spec: DataSpec = { source: lowered!, val: 0, test: 0, transforms: [] };
   for (const call of transforms) {
-    const note = NOT_YET[call.builtin];
-    if (note) {
-      ok = refuse(diagnostics, call.span, `the data transform \`${call.builtin}\``, note) ?? false;
-      continue;
-    }
-    const a = new ArgReader(call, diagnostics);
-    const transform = lowerTransform(a, spec);
-    ok = a.finish() && ok;
+    // `split` sets the held-out shares; the others are steps of the pipeline.
+    const transform = lowerCall(call, "the data transform ", diagnostics, (a) => lowerTransform(a, spec) ?? null);
+    ok = transform !== undefined && ok;
     if (transform) spec.transforms.push(transform);
   }
   return ok ? spec : undefined;
 }
 
-function lowerSource(call: ResolvedCall, baseDir: string, diagnostics: DiagnosticBag): DataSource | undefined {
-  const note = NOT_YET[call.builtin];
-  if (note) return refuse(diagnostics, call.span, `the data source \`${call.builtin}\``, note);
-  const a = new ArgReader(call, diagnostics);
-  const source = sourceOf(a, baseDir);
-  return a.finish() ? source : undefined;
-}
 
 function sourceOf(a: ArgReader, baseDir: string): DataSource {
   switch (a.call.builtin) {

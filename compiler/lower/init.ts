@@ -3,8 +3,7 @@
 import type { ResolvedCall } from "../builtins/types.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { InitSpec } from "../graph/ir.js";
-import { ArgReader, refuse } from "./reader.js";
-import { NOT_YET } from "./support.js";
+import { lowerCall, type ArgReader } from "./reader.js";
 
 /** torch.nn.init.calculate_gain. */
 function gainFor(nonlinearity: string, slope: number): number {
@@ -38,11 +37,7 @@ function pytorchDefault(fanIn: number): InitSpec {
  * uses the layer's fan_in for the bias too). Undefined, with E0601 reported, when the backends lack it.
  */
 export function initSpec(call: ResolvedCall, fanIn: number, diagnostics: DiagnosticBag): InitSpec | undefined {
-  const note = NOT_YET[call.builtin];
-  if (note) return refuse(diagnostics, call.span, `the initializer \`${call.builtin}\``, note);
-  const a = new ArgReader(call, diagnostics);
-  const spec = specOf(a, fanIn);
-  return a.finish() ? spec : undefined;
+  return lowerCall(call, "the initializer ", diagnostics, (a) => specOf(a, fanIn));
 }
 
 function specOf(a: ArgReader, fanIn: number): InitSpec {

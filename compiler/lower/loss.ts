@@ -3,8 +3,7 @@
 import type { LossTerm } from "../check/elaborated.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { ModelLowering } from "./model.js";
-import { ArgReader, refuse } from "./reader.js";
-import { NOT_YET } from "./support.js";
+import { lowerCall, refuse, type ArgReader } from "./reader.js";
 
 /** Parameters picked by a selector: weights, biases, norms, all, or the parameters of a named layer. */
 function selected(selector: string, lowering: ModelLowering): number[] {
@@ -17,34 +16,32 @@ export function lowerLoss(terms: LossTerm[], lowering: ModelLowering, output: nu
   const g = lowering.b;
   let total: number | undefined;
   for (const { weight, call } of terms) {
-    const note = NOT_YET[call.builtin];
-    if (note) return refuse(diagnostics, call.span, `\`${call.builtin}\``, note);
-    const a = new ArgReader(call, diagnostics);
-    let node: number | undefined;
-    switch (call.builtin) {
-      case "cross_entropy":
-        node = g.add("softmax_cross_entropy", [output, labels], [], { smoothing: a.num("label_smoothing"), reduction: a.str("reduction") });
-        break;
-      case "mse": {
-        const reduction = a.str("reduction");
-        if (g.shape(labels).length === 1) return refuse(diagnostics, call.span, "`mse` against class labels (one-hot targets)", "use `cross_entropy` for classes");
-        const d = g.binary("sub", output, labels);
-        node = g.unary(reduction === "sum" ? "sum_all" : "mean_all", g.binary("mul", d, d));
-        break;
-      }
-      case "l2": {
-        // Σ‖W‖² over the selected parameters; the lecture notes' ½ with `half: true`.
-        const squares = selected(a.str("on"), lowering).map((p) => g.unary("sum_all", g.binary("mul", p, p)));
-        const sum = squares.reduce((acc, s) => g.binary("add", acc, s), g.add("constant", [], [], { value: 0 }));
-        node = a.bool("half") ? g.scale(sum, 0.5) : sum;
-        break;
-      }
-      default:
-        throw new Error(`internal: no lowering for the loss term \`${call.builtin}\``);
-    }
-    if (!a.finish()) return undefined;
+    const node = lowerCall(call, "", diagnostics, (a) => termNode(a, lowering, output, labels, diagnostics));
+    if (node === undefined) return undefined;
     const weighted = g.scale(node, weight);
     total = total === undefined ? weighted : g.binary("add", total, weighted);
   }
   return total;
+}
+
+function termNode(a: ArgReader, lowering: ModelLowering, output: number, labels: number, diagnostics: DiagnosticBag): number | undefined {
+  const g = lowering.b;
+  switch (a.call.builtin) {
+    case "cross_entropy":
+      return g.add("softmax_cross_entropy", [output, labels], [], { smoothing: a.num("label_smoothing"), reduction: a.str("reduction") });
+    case "mse": {
+      const reduction = a.str("reduction");
+      if (g.shape(labels).length === 1) return refuse(diagnostics, a.call.span, "`mse` against class labels (one-hot targets)", "use `cross_entropy` for classes");
+      const d = g.binary("sub", output, labels);
+      return g.unary(reduction === "sum" ? "sum_all" : "mean_all", g.binary("mul", d, d));
+    }
+    case "l2": {
+      // Σ‖W‖² over the selected parameters; the lecture notes' ½ with `half: true`.
+      const squares = selected(a.str("on"), lowering).map((p) => g.unary("sum_all", g.binary("mul", p, p)));
+      const sum = squares.reduce((acc, s) => g.binary("add", acc, s), g.add("constant", [], [], { value: 0 }));
+      return a.bool("half") ? g.scale(sum, 0.5) : sum;
+    }
+    default:
+      throw new Error(`internal: no lowering for the loss term \`${a.call.builtin}\``);
+  }
 }

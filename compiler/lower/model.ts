@@ -7,7 +7,7 @@ import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import { Graph, type InitSpec } from "../graph/ir.js";
 import { GraphBuilder } from "../graph/ops.js";
 import { fans, initSpec } from "./init.js";
-import { ArgReader, refuse } from "./reader.js";
+import { lowerCall, refuse, type ArgReader } from "./reader.js";
 import { NOT_YET } from "./support.js";
 
 export interface LoweredModel {
@@ -155,12 +155,7 @@ export class ModelLowering {
 
   /** The lowering of a layer object; undefined (with E0601 reported) when the backends cannot run it. */
   private layerObject(layer: LayerInstance): Applied | undefined {
-    const call = layer.call;
-    const note = NOT_YET[call.builtin];
-    if (note) return refuse(this.diagnostics, call.span, `\`${call.builtin}\``, note);
-    const a = new ArgReader(call, this.diagnostics);
-    const applied = this.layerKind(layer, a);
-    return a.finish() ? applied : undefined;
+    return lowerCall(layer.call, "", this.diagnostics, (a) => this.layerKind(layer, a));
   }
 
   private layerKind(layer: LayerInstance, a: ArgReader): Applied | undefined {

@@ -2,16 +2,12 @@
 import type { ResolvedCall } from "../builtins/types.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { OptimizerSpec } from "../../runtime/cpu/optimizers.js";
-import { ArgReader, refuse } from "./reader.js";
+import { lowerCall, refuse, type ArgReader } from "./reader.js";
 import { NOT_YET } from "./support.js";
 
 export function lowerOptimizer(call: ResolvedCall, groups: ResolvedCall[], diagnostics: DiagnosticBag): OptimizerSpec | undefined {
   for (const group of groups) return refuse(diagnostics, group.span, "`group`", NOT_YET["group"]);
-  const note = NOT_YET[call.builtin];
-  if (note) return refuse(diagnostics, call.span, `the optimizer \`${call.builtin}\``, note);
-  const a = new ArgReader(call, diagnostics);
-  const spec = specOf(a);
-  return a.finish() ? spec : undefined;
+  return lowerCall(call, "the optimizer ", diagnostics, specOf);
 }
 
 function betas(a: ArgReader): { beta1: number; beta2: number } {

@@ -28,6 +28,18 @@ export function sameValue(a: ArgValue, b: ArgValue): boolean {
   return a === b;
 }
 
+/**
+ * Lowers one resolved call: refused whole (E0601) when support.ts lists the builtin, else `lower` reads its
+ * arguments and every argument it left unread must hold its default (`ArgReader.finish`).
+ */
+export function lowerCall<T>(call: ResolvedCall, noun: string, diagnostics: DiagnosticBag, lower: (a: ArgReader) => T): T | undefined {
+  const note = NOT_YET[call.builtin];
+  if (note) return refuse(diagnostics, call.span, `${noun}\`${call.builtin}\``, note);
+  const a = new ArgReader(call, diagnostics);
+  const result = lower(a);
+  return a.finish() ? result : undefined;
+}
+
 export class ArgReader {
   private readonly read = new Set<string>();
 

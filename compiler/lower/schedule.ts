@@ -9,8 +9,7 @@ import { partLength, scheduleCadence } from "../check/optimization.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { Program } from "../../runtime/program.js";
 import type { ScheduleSpec } from "../../runtime/schedules.js";
-import { ArgReader, refuse } from "./reader.js";
-import { NOT_YET } from "./support.js";
+import { lowerCall, type ArgReader } from "./reader.js";
 
 type Cadence = "step" | "epoch";
 
@@ -25,15 +24,14 @@ export function lowerSchedule(parts: ResolvedCall[], run: RunLength, diagnostics
   const lowered: { schedule: ScheduleSpec; length: number; per: Cadence }[] = [];
   let start = 0;
   for (const [index, call] of parts.entries()) {
-    const note = NOT_YET[call.builtin];
-    if (note) return refuse(diagnostics, call.span, `the schedule \`${call.builtin}\``, note);
-    const a = new ArgReader(call, diagnostics);
     const per = scheduleCadence(call);
-    if (call.args.has("per")) a.value("per");
     const restSteps = Math.max(1, run.totalSteps - start);
     const rest = per === "step" ? restSteps : Math.max(1, Math.ceil(restSteps / run.stepsPerEpoch));
-    const schedule = partSpec(a, per, rest, run);
-    if (!a.finish()) return undefined;
+    const schedule = lowerCall(call, "the schedule ", diagnostics, (a) => {
+      if (call.args.has("per")) a.value("per");
+      return partSpec(a, per, rest, run);
+    });
+    if (!schedule) return undefined;
     const length = index === parts.length - 1 ? restSteps : partLength(call, run)!;
     lowered.push({ schedule, length, per });
     start += length;
