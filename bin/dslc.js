@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // The installed entry point: runs the compiled CLI (built by `npm run build`).
 import { run } from "../dist/cli/main.js";
+import { endQuietlyWhenReaderLeaves } from "../dist/cli/io.js";
+
+// `dslc … | head -1` ends without a word once head has read what it wants.
+endQuietlyWhenReaderLeaves(process.stdout);
+endQuietlyWhenReaderLeaves(process.stderr);
 
 process.exitCode = await run(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

@@ -11,6 +11,18 @@ export interface CliIO {
 
 export class UsageError extends Error {}
 
+/**
+ * `dslc check --format json … | head -1`: once the reader has gone, every write to the pipe fails with
+ * EPIPE, which Node raises as an unhandled 'error' event with a stack trace. Nobody is left to read
+ * anything, so end at once and quietly (status 0), as a pipeline stage should; training stops too.
+ */
+export function endQuietlyWhenReaderLeaves(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(0);
+  });
+}
+
 /** Writes to a temporary file beside the target, then renames it over the target. */
 export function writeFileAtomic(file: string, content: string): void {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);

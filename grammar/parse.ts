@@ -3,7 +3,8 @@ import { createTokenInstance, type IRecognitionException, type IToken } from "ch
 import { diagnostic, type Diagnostic } from "../compiler/diagnostics/diagnostic.js";
 import type { Comment, DlFile } from "./ast.js";
 import { dropContinuationNewlines } from "./layout.js";
-import { dlParser } from "./parser.js";
+import { collapseDeepBrackets, limitNesting } from "./nesting.js";
+import { dlParser, MAX_SYNTAX_ERRORS } from "./parser.js";
 import * as T from "./tokens.js";
 
 export interface ParseResult {
@@ -33,6 +34,8 @@ const TOKEN_TEXT: Record<string, string> = {
 function describeToken(token: IToken): string {
   if (token.tokenType.name === "EOF") return "the end of the file";
   if (token.tokenType === T.Newline) return "the end of the line";
+  // Its image is the whole group, possibly megabytes of brackets.
+  if (token.tokenType === T.TooDeep) return "a bracket nested too deeply";
   return `\`${token.image}\``;
 }
 
@@ -59,14 +62,26 @@ export function parse(text: string): ParseResult {
     // Treat the rest of the line as the string, so the parser goes on at the next line.
     return createTokenInstance(T.StringLiteral, token.image + '"', token.startOffset, token.endOffset ?? token.startOffset, token.startLine ?? 0, token.endLine ?? 0, token.startColumn ?? 0, token.endColumn ?? 0);
   });
-  const items = dlParser.parseFile(dropContinuationNewlines(tokens));
+  const collapsed = collapseDeepBrackets(dropContinuationNewlines(tokens), text);
+  const items = dlParser.parseFile(collapsed.tokens);
   const seen = new Set<number>();
-  for (const error of dlParser.errors) {
+  const errors = dlParser.errors;
+  for (const error of errors) {
     const at = errorSpan(error, text);
     if (seen.has(at.start)) continue;
     seen.add(at.start);
     diagnostics.push(diagnostic("E0003", at, syntaxMessage(error), { label: syntaxLabel(error), help: syntaxHelp(error) }));
   }
+  if (errors.length >= MAX_SYNTAX_ERRORS) {
+    const last = errorSpan(errors[errors.length - 1]!, text);
+    diagnostics.push(
+      diagnostic("E0003", { start: last.start, end: last.start }, `too many syntax errors: stopped reading after ${MAX_SYNTAX_ERRORS}`, {
+        label: "the rest of the file is not checked",
+        help: "fix the errors above and check again",
+      }),
+    );
+  }
+  diagnostics.push(...limitNesting(items, collapsed.levels));
   const comments: Comment[] = (lexed.groups["comments"] ?? []).map((t) => ({
     text: t.image,
     span: { start: t.startOffset, end: t.startOffset + t.image.length },

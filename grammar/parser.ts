@@ -1,11 +1,12 @@
 // The Chevrotain grammar of .dl files, with embedded actions that build the typed AST (grammar/ast.ts)
 // directly. Recovery is on, so one pass reports several syntax errors and still yields a partial tree; the
-// actions therefore accept missing pieces (undefined results, tokens inserted by recovery).
+// actions therefore accept missing pieces (undefined results, tokens inserted by recovery). Recovery is
+// bounded (the limits below) so that no input, however broken, overflows the stack or takes minutes.
 //
 // Design note: style.md suggests a CST and a separate visitor. Building the AST in the actions instead
 // halves parse time and memory on large files (bench/check-speed.ts), which the language server needs;
 // the grammar stays readable because every action is one small constructor call.
-import { EmbeddedActionsParser, type IToken, type TokenType } from "chevrotain";
+import { EmbeddedActionsParser, type IToken, type ITokenGrammarPath, type TokenType } from "chevrotain";
 import type * as A from "./ast.js";
 import { applyPrecedence, join, spanOfToken, type Operand } from "./precedence.js";
 import * as T from "./tokens.js";
@@ -26,8 +27,15 @@ function unescape(raw: string): string {
   return raw.slice(1, -1).replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "t" ? "\t" : c));
 }
 
+/**
+ * Syntax errors after which the parser stops reading (clang stops at 20). Each costs Chevrotain's recovery
+ * about 75 µs, so a 5 MB file of nothing but errors took a minute, and nobody reads the thousandth.
+ */
+export const MAX_SYNTAX_ERRORS = 1000;
 /** How many in-repetition re-syncs may be nested; see boundRepetitionRecovery. */
-const MAX_NESTED_RESYNCS = 100;
+const MAX_NESTED_RESYNCS = 20;
+/** How deep in rules single-token recovery may look for what comes next; see getNextPossibleTokenTypes. */
+const MAX_RULES_FOR_TOKEN_RECOVERY = 64;
 
 class DlParser extends EmbeddedActionsParser {
   constructor() {
@@ -40,9 +48,11 @@ class DlParser extends EmbeddedActionsParser {
    * After an error inside a repetition (the items of a file, the statements of a body, the arguments of a
    * call), Chevrotain skips to where the next iteration can start and re-enters the repetition
    * *recursively*, so N consecutive errors cost N levels of stack: a few thousand lines of prose, or a
-   * Python file opened as .dl, overflowed it. Past MAX_NESTED_RESYNCS nested re-entries this declines;
-   * the error then goes to rule-level recovery, which skips ahead by unwinding (at the top level: the rest
-   * of the file is reported as one error and not read).
+   * Python file opened as .dl, overflowed it. Each re-entry also scans ahead for a token to re-sync on, at
+   * the top level to the end of the file, so their number bounds the time as well (20: 4 s for a 5 MB file
+   * of prose; 100 took 20 s). Past MAX_NESTED_RESYNCS nested re-entries this declines; the error then goes
+   * to rule-level recovery, which skips ahead by unwinding (at the top level: the rest of the file is
+   * reported as one error and not read).
    */
   private boundRepetitionRecovery(): void {
     // Not public API: Chevrotain installs this per instance when recovery is enabled (recoverable.js).
@@ -58,6 +68,16 @@ class DlParser extends EmbeddedActionsParser {
         nested--;
       }
     };
+  }
+
+  /**
+   * Single-token recovery (insert a missing `)`, drop a stray token) asks which tokens may come next by
+   * walking the grammar along the whole rule stack, recursively and at several times the stack cost of
+   * parsing: an error 220 nested calls deep overflowed the stack. Deeper than a real file nests, answer
+   * "none", so the error goes to rule-level recovery instead, which skips ahead without that walk.
+   */
+  protected override getNextPossibleTokenTypes(grammarPath: ITokenGrammarPath): TokenType[] {
+    return grammarPath.ruleStack.length > MAX_RULES_FOR_TOKEN_RECOVERY ? [] : super.getNextPossibleTokenTypes(grammarPath);
   }
 
   /** Offset where the next token starts. */
@@ -85,24 +105,36 @@ class DlParser extends EmbeddedActionsParser {
    */
   items: A.Item[] = [];
 
+  /** Set once MAX_SYNTAX_ERRORS are reported: the loops over items and statements then stop reading. */
+  private stopped = false;
+
+  private readOn(): boolean {
+    // `errors` is a copy made on each read, so the answer is kept once it is no.
+    this.stopped ||= this.errors.length >= MAX_SYNTAX_ERRORS;
+    return !this.stopped;
+  }
+
   file = this.RULE("file", () => {
-    this.MANY(() =>
-      this.OR([
-        { ALT: () => this.SUBRULE(this.separator) },
-        {
-          ALT: () => {
-            const item = this.SUBRULE(this.item);
-            this.ACTION(() => item && this.items.push(item));
+    this.MANY({
+      GATE: () => this.readOn(),
+      DEF: () =>
+        this.OR([
+          { ALT: () => this.SUBRULE(this.separator) },
+          {
+            ALT: () => {
+              const item = this.SUBRULE(this.item);
+              this.ACTION(() => item && this.items.push(item));
+            },
           },
-        },
-      ]),
-    );
+        ]),
+    });
   });
 
   /** Parses the tokens of one file. */
   parseFile(tokens: IToken[]): A.Item[] {
     this.input = tokens;
     this.items = [];
+    this.stopped = false;
     this.file();
     return this.items;
   }
@@ -227,17 +259,19 @@ class DlParser extends EmbeddedActionsParser {
     const start = this.here();
     const statements: A.Statement[] = [];
     this.CONSUME(T.LBrace);
-    this.MANY(() =>
-      this.OR([
-        { ALT: () => this.SUBRULE(this.separator) },
-        {
-          ALT: () => {
-            const statement = this.SUBRULE(this.statement);
-            this.ACTION(() => statement && statements.push(statement));
+    this.MANY({
+      GATE: () => this.readOn(),
+      DEF: () =>
+        this.OR([
+          { ALT: () => this.SUBRULE(this.separator) },
+          {
+            ALT: () => {
+              const statement = this.SUBRULE(this.statement);
+              this.ACTION(() => statement && statements.push(statement));
+            },
           },
-        },
-      ]),
-    );
+        ]),
+    });
     this.CONSUME(T.RBrace);
     return { statements, span: this.ACTION(() => this.span(start)) };
   });

@@ -11,8 +11,10 @@ export interface EmittedFile {
   content: string;
 }
 
+/** `007-matmul-3-bias-relu.wgsl`: numbered in dispatch order; a long fused label is cut (file systems allow 255 bytes). */
 function fileName(index: number, label: string): string {
-  return `${String(index).padStart(3, "0")}-${label.replace(/[^A-Za-z0-9]+/g, "-").replace(/-+$/, "")}.wgsl`;
+  const words = label.replace(/[^A-Za-z0-9]+/g, "-").slice(0, 80).replace(/-+$/, "");
+  return `${String(index).padStart(3, "0")}-${words}.wgsl`;
 }
 
 export async function emitTrainer(program: Program, plan: KernelPlan, sourceFile: string, version: string): Promise<EmittedFile[]> {

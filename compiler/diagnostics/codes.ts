@@ -45,6 +45,13 @@ export const DIAGNOSTIC_CODES = {
     bad: "model M(x: f32[N, 2] -> f32[N, 3] {\n  return x |> dense(3)\n}\n",
     good: "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3)\n}\n",
   },
+  E0004: {
+    severity: "error",
+    title: "expression nested too deeply",
+    explanation: "An expression nests more than 256 levels deep: brackets, calls or lists inside each other, or a long chain of operators (a sum of N terms is N - 1 levels). No model needs that many; the limit keeps the compiler and the editor from running out of stack on generated or damaged files.",
+    bad: `let x = ${"(".repeat(257)}1${")".repeat(257)}\n`,
+    good: "let x = 1\n",
+  },
   E0101: {
     severity: "error",
     title: "unknown name",

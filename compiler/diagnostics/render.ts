@@ -14,6 +14,14 @@ function paint(options: RenderOptions, style: keyof typeof STYLE | (keyof typeof
   return `\x1b[${codes}m${text}\x1b[0m`;
 }
 
+/**
+ * At most this many columns of a source line are shown, from a little before its first mark: minified or
+ * generated files have lines of megabytes, and printing the whole line for each diagnostic on it made
+ * checking such a file quadratic (hours for a 5 MB line with a million errors).
+ */
+const SHOWN_COLUMNS = 120;
+const CONTEXT_BEFORE = 20;
+
 interface Marked {
   line: number;
   column: number;
@@ -25,9 +33,8 @@ interface Marked {
 function mark(source: SourceFile, label: Label, primary: boolean): Marked {
   const start = source.position(label.span.start);
   const end = source.position(Math.max(label.span.start, label.span.end));
-  const lineLength = source.lineText(start.line).length;
   // A span over several lines is underlined on its first line only, up to the line's end.
-  const endColumn = end.line === start.line ? end.column : lineLength + 1;
+  const endColumn = end.line === start.line ? end.column : source.lineLength(start.line) + 1;
   return { line: start.line, column: start.column, width: Math.max(1, endColumn - start.column), text: label.message, primary };
 }
 
@@ -52,12 +59,14 @@ export function renderDiagnostic(d: Diagnostic, source: SourceFile, options: Ren
   for (const line of byLine) {
     if (previousLine !== -1 && line > previousLine + 1) lines.push(paint(options, "blue", "...".padEnd(gutter + 1)));
     previousLine = line;
-    const text = source.lineText(line).replace(/\t/g, " ");
-    lines.push(`${paint(options, "blue", String(line).padStart(gutter))} ${bar} ${text}`);
-    for (const m of marks.filter((x) => x.line === line).sort((a, b) => a.column - b.column)) {
-      const underline = (m.primary ? "^" : "-").repeat(m.width);
+    const onLine = marks.filter((x) => x.line === line).sort((a, b) => a.column - b.column);
+    const shown = excerpt(source, line, onLine[0]!.column);
+    lines.push(`${paint(options, "blue", String(line).padStart(gutter))} ${bar} ${shown.text.replace(/\t/g, " ")}`);
+    for (const m of onLine) {
+      const column = Math.min(m.column, shown.to);
+      const underline = (m.primary ? "^" : "-").repeat(Math.max(1, Math.min(m.width, shown.to - column)));
       const colored = paint(options, m.primary ? [severityColor, "bold"] : ["blue", "bold"], `${underline}${m.text ? " " + m.text : ""}`);
-      lines.push(`${pad} ${bar} ${" ".repeat(m.column - 1)}${colored}`);
+      lines.push(`${pad} ${bar} ${" ".repeat(column - shown.shift - 1)}${colored}`);
     }
   }
   if (d.help) {
@@ -65,6 +74,19 @@ export function renderDiagnostic(d: Diagnostic, source: SourceFile, options: Ren
     lines.push(`${pad} ${paint(options, "blue", "=")} ${paint(options, "bold", "help")}: ${d.help}`);
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The part of a line to print: all of it, or SHOWN_COLUMNS columns from shortly before `firstColumn` with
+ * `…` where it is cut. Columns `to` and beyond are not shown; a mark at column c prints at c - shift.
+ */
+function excerpt(source: SourceFile, line: number, firstColumn: number): { text: string; to: number; shift: number } {
+  const length = source.lineLength(line);
+  if (length <= SHOWN_COLUMNS) return { text: source.lineText(line), to: Infinity, shift: 0 };
+  const from = Math.max(1, firstColumn - CONTEXT_BEFORE);
+  const to = Math.min(length + 1, from + SHOWN_COLUMNS);
+  const before = from > 1 ? "…" : "";
+  return { text: before + source.lineText(line, from, to) + (to <= length ? "…" : ""), to, shift: from - 1 - before.length };
 }
 
 export function renderSummary(path: string, diagnostics: Diagnostic[], options: RenderOptions = { color: false }): string {

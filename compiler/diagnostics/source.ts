@@ -31,12 +31,23 @@ export class SourceFile {
     return { line: low + 1, column: clamped - this.lineStarts[low]! + 1 };
   }
 
-  /** The text of a 1-based line, without its newline. */
-  lineText(line: number): string {
+  /** The text of a 1-based line without its line break, or of its columns `from` up to (not including) `to`. */
+  lineText(line: number, from = 1, to = Infinity): string {
+    const { start, end } = this.lineBounds(line);
+    return this.text.slice(Math.min(end, start + from - 1), Math.min(end, start + to - 1));
+  }
+
+  /** The length of a 1-based line without its line break; costs nothing however long the line is. */
+  lineLength(line: number): number {
+    const { start, end } = this.lineBounds(line);
+    return end - start;
+  }
+
+  private lineBounds(line: number): Span {
     const start = this.lineStarts[line - 1] ?? this.text.length;
     const next = this.lineStarts[line];
     const end = next === undefined ? this.text.length : next - 1;
-    return this.text.slice(start, end).replace(/\r$/, "");
+    return { start, end: end > start && this.text.charCodeAt(end - 1) === 13 ? end - 1 : end };
   }
 
   get lineCount(): number {

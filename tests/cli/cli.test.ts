@@ -1,5 +1,5 @@
 // The dslc command as scripts and people use it: exit codes, output formats, help, fmt modes.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -151,6 +151,31 @@ describe("the installed binary", () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("error[E0303]");
     expect(execFileSync(process.execPath, ["bin/dslc.js", "--version"], { encoding: "utf8" })).toMatch(/^dslc /);
+  });
+
+  /** Runs bin/dslc.js with its stdout read by something like `head -1`: the first line, then the pipe closes. */
+  function firstLineOnly(...args: string[]): Promise<{ line: string; status: number | null; signal: string | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ["bin/dslc.js", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("\n")) child.stdout.destroy();
+      });
+      child.on("close", (status, signal) => resolve({ line: out.split("\n")[0]!, status, signal, stderr }));
+    });
+  }
+
+  it("ends quietly when the reader of its output goes away (`| head -1`)", async () => {
+    // Megabytes of JSON: far more than a pipe buffers, so dslc is still writing when the pipe closes.
+    const many = file("many.dl", "let a = )\n".repeat(20_000));
+    for (const args of [["check", "--format", "json", many], ["train", "--json", "--backend", "cpu", "samples/xor.dl"]]) {
+      const result = await firstLineOnly(...args);
+      expect(JSON.parse(result.line)).toBeTypeOf("object");
+      expect(result).toMatchObject({ status: 0, signal: null, stderr: "" });
+    }
   });
 });
 

@@ -2,6 +2,7 @@
 // `tsc --strict`, import only the runtime, and train when run with the documented command.
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as prettier from "prettier";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,5 +52,19 @@ describe("emitted trainer", () => {
     const output = execFileSync(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), path.join(out, "train.ts"), "--backend", "cpu", "--stop-after-epochs", "2"], { encoding: "utf8" });
     expect(output).toMatch(/^epoch 1: train loss \d\.\d{4}, val loss \d\.\d{4}, accuracy \d+\.\d\d%, lr /);
     expect(output).toContain("trained for 8 steps");
+  });
+});
+
+describe("emitted kernel files", () => {
+  it("keep short names when a fused kernel's label is long (a sum of 70 terms)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dslc-emit-"));
+    const file = path.join(dir, "sum.dl");
+    const sum = Array.from({ length: 70 }, () => "h").join(" + ");
+    fs.writeFileSync(file, `model M(x: f32[N, 2]) -> f32[N, 3] {\n  h = x |> dense(3)\n  return ${sum}\n}\ntrain {\n  data = spirals()\n  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 1\n}\n`);
+    const result = await dslc(file, "-o", path.join(dir, "out"));
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    for (const name of fs.readdirSync(path.join(dir, "out/kernels/train"))) expect(name.length).toBeLessThanOrEqual(90);
+    fs.rmSync(dir, { recursive: true });
   });
 });

@@ -19,6 +19,7 @@ const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string]> = {
   E0001: ["$", "unexpected character `$`"],
   E0002: ['"data/digits.csv', "this string is never closed"],
   E0003: ["->", "expected `)`, found `->`"],
+  E0004: [`${"(".repeat(257)}1${")".repeat(257)}`, "this expression is nested too deeply (257 levels; the limit is 256)"],
   E0101: ["hh", "cannot find `hh` in this scope"],
   E0102: ["dens", "unknown layer or tensor function `dens`"],
   E0103: ["momentom", "`sgd` has no argument named `momentom`"],

@@ -41,6 +41,13 @@ describe("rustc-style rendering", () => {
     expect(out).toContain("...\n12 | let v11 = 11\n");
   });
 
+  it("shows a window of a very long line around the mark, cut with …, so its size does not grow with the line", () => {
+    const long = new SourceFile("long.dl", "x".repeat(1000) + " $ " + "y".repeat(1_000_000) + "\n");
+    const out = renderDiagnostic(diagnostic("E0001", { start: 1001, end: 1002 }, "unexpected character `$`", { label: "here" }), long);
+    expect(out).toContain(`\n1 | …${"x".repeat(19)} $ ${"y".repeat(98)}…\n  | ${" ".repeat(21)}^ here\n`);
+    expect(out.length).toBeLessThan(400);
+  });
+
   it("colors only when asked", () => {
     const d = diagnostic("W0001", at("h ="), "unused", { label: "never used" });
     expect(renderDiagnostic(d, source, { color: false })).not.toContain("\x1b[");

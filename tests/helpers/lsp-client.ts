@@ -2,13 +2,15 @@
 // vscode-jsonrpc, the client library VS Code itself uses.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node.js";
-import type { Diagnostic, PublishDiagnosticsParams, TextDocumentContentChangeEvent } from "vscode-languageserver-protocol";
+import type { Diagnostic, LogMessageParams, PublishDiagnosticsParams, TextDocumentContentChangeEvent } from "vscode-languageserver-protocol";
 
 export class LspClient {
   private readonly child: ChildProcess;
   readonly connection: MessageConnection;
   private readonly latest = new Map<string, PublishDiagnosticsParams>();
   private waiters: (() => void)[] = [];
+  /** What the server logged (`window/logMessage`), oldest first. */
+  readonly logs: string[] = [];
 
   constructor() {
     this.child = spawn(process.execPath, ["bin/dslc.js", "lsp", "--stdio"], { stdio: ["pipe", "pipe", "inherit"] });
@@ -19,11 +21,12 @@ export class LspClient {
       this.waiters = [];
       for (const wake of waiters) wake();
     });
+    this.connection.onNotification("window/logMessage", (params: LogMessageParams) => this.logs.push(params.message));
     this.connection.listen();
   }
 
-  async initialize(debounceMs = 0): Promise<unknown> {
-    const result = await this.connection.sendRequest("initialize", { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { debounceMs } });
+  async initialize(debounceMs = 0, options: Record<string, unknown> = {}): Promise<unknown> {
+    const result = await this.connection.sendRequest("initialize", { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { debounceMs, ...options } });
     await this.connection.sendNotification("initialized", {});
     return result;
   }

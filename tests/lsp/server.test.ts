@@ -210,3 +210,52 @@ describe("formatting and code actions", () => {
     expect(flatten[0]!.edit!.changes![doc]).toEqual([{ range: { start: positionOf(fixed, "dense(3)"), end: positionOf(fixed, "dense(3)") }, newText: "flatten |> " }]);
   });
 });
+
+describe("robustness: the server outlives its own failures", () => {
+  /** Resolves once `check` holds, polling; the server's logs and diagnostics arrive asynchronously. */
+  const until = async (check: () => boolean, what: string) => {
+    for (const deadline = Date.now() + 10_000; !check(); await new Promise((resolve) => setTimeout(resolve, 20))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    }
+  };
+
+  it("answers a request whose handler throws with a JSON-RPC error, logs it, and answers the next one", async () => {
+    // Malformed params (no textDocument) make the hover handler throw naturally.
+    await expect(client.request("textDocument/hover", {})).rejects.toMatchObject({ code: -32603, message: expect.stringContaining("dslc: textDocument/hover failed: ") });
+    await until(() => client.logs.some((l) => l.startsWith("textDocument/hover failed: ")), "the failure in the log");
+    const logged = client.logs.find((l) => l.startsWith("textDocument/hover failed: "))!;
+    expect(logged.split("\n")[0]).toMatch(/^textDocument\/hover failed: Cannot read properties of undefined/);
+    expect(logged).toContain("    at "); // the stack, in the log only
+    await client.open(uri, sample, 20);
+    const result = await client.request<Hover>("textDocument/hover", { textDocument: { uri }, position: positionOf(sample, "return h", 7) });
+    expect((result.contents as { value: string }).value).toContain("h: f32[N, 128]");
+  });
+
+  it("reports a file nested 100,000 deep instead of overflowing, and keeps serving", async () => {
+    const doc = "file:///virtual/deep.dl";
+    const text = `let deep = ${"(".repeat(100_000)}1${")".repeat(100_000)}\nlet fine = 2\n`;
+    await client.open(doc, text);
+    const [d] = await client.diagnostics(doc, (list) => list.length > 0);
+    expect(d).toMatchObject({ code: "E0004", range: { start: { line: 0, character: 11 } } });
+    const symbols = await client.request<DocumentSymbol[]>("textDocument/documentSymbol", { textDocument: { uri: doc } });
+    expect(symbols.map((s) => s.name)).toEqual(["deep", "fine"]);
+  });
+
+  it("survives a debounced check that throws: logs it, publishes nothing for that version, keeps serving", async () => {
+    // No input is known to make the front end throw, so the server is asked to inject the fault.
+    const faulty = new LspClient();
+    try {
+      await faulty.initialize(0, { testFaults: ["check"] });
+      const doc = "file:///virtual/fault.dl";
+      await faulty.open(doc, "let a = \n");
+      await until(() => faulty.logs.some((l) => l.startsWith(`checking ${doc} (version 1) failed: fault injected`)), "the failed check in the log");
+      await expect(faulty.diagnostics(doc, () => true, 1, 200)).rejects.toThrow("no matching diagnostics");
+      // Requests still run the front end themselves, and the server still answers them.
+      await faulty.open(uri, sample);
+      const result = await faulty.request<Hover>("textDocument/hover", { textDocument: { uri }, position: positionOf(sample, "return h", 7) });
+      expect((result.contents as { value: string }).value).toContain("h: f32[N, 128]");
+    } finally {
+      await faulty.stop();
+    }
+  });
+});
