@@ -107,26 +107,30 @@ export function resolveCall(spec: BuiltinSpec, values: ArgValues, given: Map<str
       });
     }
   }
+  const written = new Map([...given].map(([name, arg]) => [name, arg.span]));
+  const resolved: ResolvedCall = { kind: "call", builtin: spec.name, category: spec.category, args: filledArgs(spec, values, written), written, span: expr.span };
+  ctx.calls.set(expr, resolved);
+  return resolved;
+}
+
+/** Every parameter's value: the written one, else the registry default, else (`sameAs`) another's value. */
+function filledArgs(spec: BuiltinSpec, values: ArgValues, written: Map<string, unknown>): ArgValues {
   const args: ArgValues = new Map();
   for (const param of spec.params) {
-    if (given.has(param.name)) args.set(param.name, values.get(param.name));
+    if (written.has(param.name)) args.set(param.name, values.get(param.name));
     else if (param.sameAs !== undefined) args.set(param.name, undefined);
     else args.set(param.name, param.default === undefined ? undefined : defaultValue(param.default, param.type));
   }
   // `stride` left out takes `kernel`'s value: filled after every written argument is known.
-  for (const param of spec.params) if (param.sameAs !== undefined && !given.has(param.name)) args.set(param.name, args.get(param.sameAs));
-  const written = new Map([...given].map(([name, arg]) => [name, arg.span]));
-  const resolved: ResolvedCall = { kind: "call", builtin: spec.name, category: spec.category, args, written, span: expr.span };
-  ctx.calls.set(expr, resolved);
-  return resolved;
+  for (const param of spec.params) if (param.sameAs !== undefined && !written.has(param.name)) args.set(param.name, args.get(param.sameAs));
+  return args;
 }
 
 /** A registry default as a value; for a `ref` parameter the named builtin with its own defaults. */
 export function defaultValue(value: DefaultValue, type: ArgType): ArgValue {
   if (type.t === "ref" && typeof value === "string") {
     const spec = lookupBuiltin(value, [type.category])!;
-    const args: ArgValues = new Map(spec.params.map((p) => [p.name, p.default === undefined ? undefined : defaultValue(p.default, p.type)]));
-    return { kind: "call", builtin: spec.name, category: spec.category, args, written: new Map(), span: { start: 0, end: 0 } };
+    return { kind: "call", builtin: spec.name, category: spec.category, args: filledArgs(spec, new Map(), new Map()), written: new Map(), span: { start: 0, end: 0 } };
   }
   if (Array.isArray(value)) return value.map((v) => defaultValue(v, type.t === "list" ? type.of : type));
   return typeof value === "object" ? { ...value } : value;

@@ -2,9 +2,8 @@
 // the kind of target, the number of examples, and that the files it names exist and fit the description.
 import * as path from "node:path";
 import type * as A from "../../grammar/ast.js";
-import { lookupBuiltin } from "../builtins/registry.js";
 import type { ArgValues, ResolvedCall } from "../builtins/types.js";
-import { checkReference, reportWrongBuiltin, type ArgScope } from "./args.js";
+import { checkReference, type ArgScope } from "./args.js";
 import type { CheckContext } from "./context.js";
 import { suggestFix } from "./suggest.js";
 
@@ -37,16 +36,9 @@ export function checkData(expr: A.Expr, ctx: CheckContext, scope: ArgScope): Dat
   const source = stages[0]!;
   const info = checkSource(source, ctx, scope);
   for (const stage of stages.slice(1)) {
-    const call = stage.kind === "Call" ? stage : undefined;
-    const name = stage.kind === "Name" ? stage.name : call?.callee.name;
-    const callee = call?.callee ?? (stage.kind === "Name" ? { kind: "Identifier" as const, name: stage.name, span: stage.span } : undefined);
-    if (!name || !callee) {
+    const name = stage.kind === "Name" ? stage.name : stage.kind === "Call" ? stage.callee.name : undefined;
+    if (!name) {
       ctx.report("E0201", stage.span, "each stage after the data source must be a transform such as `split(val: 0.2)` or `standardize`", { label: "not a transform" });
-      continue;
-    }
-    const spec = lookupBuiltin(name, ["data_transform"]);
-    if (!spec) {
-      reportWrongBuiltin(callee, ["data_transform"], ctx);
       continue;
     }
     const resolved = checkReference(stage, "data_transform", ctx, scope, name);
@@ -64,7 +56,6 @@ export function checkData(expr: A.Expr, ctx: CheckContext, scope: ArgScope): Dat
       }
     }
     if (name === "pca" && typeof args.get("components") === "number") info.features = [args.get("components") as number];
-    if (name === "subset" && typeof args.get("n") === "number") info.examples = Math.min(info.examples ?? Infinity, args.get("n") as number);
     if (name === "augment" && info.features && info.features.length !== 3) {
       ctx.report("E0302", stage.span, `image augmentations need examples shaped [C, H, W], but these are [${info.features.join(", ")}]`, {
         label: "not images",

@@ -5,12 +5,12 @@
 import type * as A from "../../grammar/ast.js";
 import { lookupBuiltin } from "../builtins/registry.js";
 import { TRAIN_SETTINGS, type SettingSpec } from "../builtins/training.js";
-import type { ArgValue, DefaultValue, ResolvedCall } from "../builtins/types.js";
+import type { ArgValue, ResolvedCall } from "../builtins/types.js";
 import { splitSizes } from "../../runtime/data/pipeline.js";
-import { checkReference, checkValue, describeExpr, reportWrongBuiltin, type ArgScope } from "./args.js";
+import { checkReference, checkValue, defaultValue, describeExpr, reportWrongBuiltin, type ArgScope } from "./args.js";
 import type { CheckContext } from "./context.js";
 import { checkData, type DataInfo } from "./data.js";
-import type { ElaboratedTrain, LossTerm, RunLength } from "./elaborated.js";
+import type { ElaboratedTrain, RunLength } from "./elaborated.js";
 import { checkLoss } from "./loss.js";
 import { statementNoun, type ModelSummary } from "./model.js";
 import { checkOptimizer, checkSchedule } from "./optimization.js";
@@ -139,7 +139,7 @@ export function checkTrain(decl: A.TrainDecl, ctx: CheckContext, models: Map<str
       model: model.elaborated,
       task: summary.data.target.kind === "regression" ? "regression" : "classification",
       data: { source: summary.data.source, transforms: summary.data.transforms },
-      loss: loss satisfies LossTerm[],
+      loss,
       optimizer: optimizer.call,
       optimizerGroups: optimizer.groups,
       schedule,
@@ -159,7 +159,7 @@ function settingValues(settings: Collected["settings"], ctx: CheckContext, scope
   for (const spec of TRAIN_SETTINGS) {
     if (typeof spec.type === "string") continue;
     const setting = settings.get(spec.name);
-    values.set(spec.name, setting ? checkValue(setting.value, spec.type, ctx, scope, `\`${spec.name}\``) : spec.default === undefined ? undefined : settingDefault(spec.default));
+    values.set(spec.name, setting ? checkValue(setting.value, spec.type, ctx, scope, `\`${spec.name}\``) : spec.default === undefined ? undefined : defaultValue(spec.default, spec.type));
   }
   if (overrides.epochs !== undefined) {
     values.set("epochs", overrides.epochs);
@@ -167,11 +167,6 @@ function settingValues(settings: Collected["settings"], ctx: CheckContext, scope
   }
   if (overrides.seed !== undefined) values.set("seed", overrides.seed);
   return values;
-}
-
-function settingDefault(value: DefaultValue): ArgValue {
-  if (Array.isArray(value)) return value.map(settingDefault);
-  return typeof value === "object" ? { ...value } : value;
 }
 
 /** Epochs, steps per epoch and total steps, with the split arithmetic the runtime uses. */
@@ -183,8 +178,9 @@ function runLength(summary: TrainSummary, values: Map<string, ArgValue>, setting
   if (typeof epochs === "number") summary.epochs = epochs;
   if (data?.examples === undefined) return undefined;
   const split = splitSizes(data.examples, data.validation, data.heldOut - data.validation);
-  const subset = data.transforms.find((t) => t.builtin === "subset")?.args.get("n");
-  const trainExamples = typeof subset === "number" ? Math.min(subset, split.train) : split.train;
+  // Each `subset(n)` keeps the first n examples of the training split (runtime/data/pipeline.ts).
+  const subsets = data.transforms.flatMap((t) => (t.builtin === "subset" && typeof t.args.get("n") === "number" ? [t.args.get("n") as number] : []));
+  const trainExamples = Math.min(split.train, ...subsets);
   if (trainExamples < 1) return undefined;
   const size = typeof batch === "number" ? batch : trainExamples;
   const dropLast = values.get("drop_last") === true;

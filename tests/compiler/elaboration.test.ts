@@ -132,6 +132,15 @@ describe("`let`s and block parameters reach the program", () => {
     expect(Number.isFinite(done.train_loss)).toBe(true);
   });
 
+  it("counts the steps of a subset of the training split as the trainer takes them", async () => {
+    // 300 examples, 240 after the split, the first 100 of those: ⌈100 / 32⌉ = 4 steps per epoch.
+    const program = lower(train("").replace("split(val: 0.2)", "split(val: 0.2) |> subset(100)"));
+    expect(program.loop).toMatchObject({ epochs: 5, steps: 20 });
+    const done = await trainCpu(program);
+    expect(done.steps).toBe(20);
+    expect(done.epochs).toBe(5);
+  });
+
   it("`--epochs` moves the schedule's horizon and the checker's lints with it", () => {
     const text = train("  schedule = cosine()\n");
     const five = compileProgram(text, "/virtual/model.dl", memoryProbe({})).program!;
