@@ -7,6 +7,7 @@
 import { performance } from "node:perf_hooks";
 import { epochBatches, gather, prepareData } from "./data/pipeline.js";
 import type { Dataset } from "./data/sources.js";
+import { monitorsProbe } from "./metrics.js";
 import type { Metric, Program } from "./program.js";
 import { scheduleAt, type StepHyperparameters } from "./schedules.js";
 
@@ -127,7 +128,7 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
   const lr0 = program.optimizer.lr;
   const stopping = loop.earlyStopping;
   const classification = program.task === "classification";
-  const probing = loop.monitor.includes("update_ratio") || loop.monitor.includes("grad_norm");
+  const probing = monitorsProbe(loop.monitor);
   const epochs = Math.min(loop.epochs, options.stopAfterEpochs ?? Infinity);
   const totalSteps = Math.min(loop.steps, epochs * Math.max(1, Math.ceil(data.train.count / batchSize)));
   const hyperAt = (step: number, epoch: number) => scheduleAt(program.schedule.spec, lr0, program.schedule.per === "step" ? step : epoch);

@@ -1,5 +1,6 @@
 // Per-example classification metrics, defined once: the CPU backend calls these, and the WGSL metrics
 // kernel (codegen/wgsl/metrics.ts, emitMetrics) computes the same rule on the device.
+import type { Metric } from "./program.js";
 
 /** Top-k accuracy counts the label among the k best scores (torch.topk's usual k = 5). */
 export const TOP_K = 5;
@@ -18,6 +19,11 @@ export function classify(scores: ArrayLike<number>, offset: number, classes: num
     if (score > own) higher++;
   }
   return { correct: best === label, topK: higher < TOP_K };
+}
+
+/** Whether the monitored metrics need the probe of parameter health at logged steps. */
+export function monitorsProbe(monitor: readonly Metric[]): boolean {
+  return monitor.includes("update_ratio") || monitor.includes("grad_norm");
 }
 
 /** The probe's per-parameter sums turned into what is reported: ‖Δθ‖/‖θ‖ by name and the global ‖g‖. */

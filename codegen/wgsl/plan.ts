@@ -4,6 +4,7 @@
 import type { Program, ProgramNode } from "../../runtime/program.js";
 import { neededNodes } from "../../runtime/graph.js";
 import { cyclesMomentum } from "../../runtime/schedules.js";
+import { monitorsProbe } from "../../runtime/metrics.js";
 import { flatKey, flatLayout, type FlatLayout } from "../../runtime/webgpu/layout.js";
 import { emitKernel, matmul, type Epilogue, type KernelSource } from "./kernels.js";
 import { elementwiseGroups, emitFused, isElementwise } from "./fuse.js";
@@ -117,7 +118,7 @@ export function planKernels(program: Program, options: { fuse?: boolean; binding
   train.kernels.push(emitMetrics(program.loss, train.aliases.get(program.output) ?? program.output, program.labels, classes));
   const evaluation = modePlan(program, [program.loss, program.output], false, fuse);
   evaluation.kernels.push(emitMetrics(program.loss, evaluation.aliases.get(program.output) ?? program.output, program.labels, classes));
-  const probing = program.loop.monitor.includes("update_ratio") || program.loop.monitor.includes("grad_norm");
+  const probing = monitorsProbe(program.loop.monitor);
   const tensors = program.params.map((p, index) => ({ ...layout.place.get(p.node)!, count: p.shape.reduce((a, d) => a * d, 1), index }));
   const probe = layout.chunks.map((_, c) => emitProbe(c, tensors.filter((t) => t.chunk === c)));
   return { train, eval: evaluation, probe: probing ? probe : undefined, layout };

@@ -14,9 +14,9 @@ import { lowerData } from "./data.js";
 import { lowerLoss } from "./loss.js";
 import { ModelLowering } from "./model.js";
 import { lowerOptimizer } from "./optimizer.js";
-import { ArgReader, refuse } from "./reader.js";
+import { lowerCall, refuse } from "./reader.js";
 import { lowerSchedule } from "./schedule.js";
-import { NOT_YET, SETTINGS_NOT_YET } from "./support.js";
+import { SETTINGS_NOT_YET } from "./support.js";
 
 /** Lowers the file's `train` block; reports what the backends cannot run as E0601. */
 export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, filePath: string, spans = new Map<number, Span>()): Program | undefined {
@@ -80,15 +80,13 @@ function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: Diagnost
   }
   let earlyStopping: EarlyStopping | undefined;
   for (const call of train.directives) {
-    const note = NOT_YET[call.builtin];
-    if (note || call.builtin !== "early_stopping") {
-      refuse(diagnostics, call.span, `\`${call.builtin}\``, note ?? `\`${call.builtin}\` belongs in a \`search\` block`);
-      ok = false;
-      continue;
-    }
-    const a = new ArgReader(call, diagnostics);
-    earlyStopping = { monitor: a.str("monitor") as Metric, mode: a.str("mode") as "min" | "max", patience: a.num("patience"), minDelta: a.num("min_delta"), restoreBest: a.bool("restore_best") };
-    ok = a.finish() && ok;
+    // support.ts lists every directive but early stopping (the checker keeps `stage` to `search`).
+    const lowered = lowerCall(call, "", diagnostics, (a): EarlyStopping => {
+      if (a.call.builtin !== "early_stopping") throw new Error(`internal: no lowering for the directive \`${a.call.builtin}\``);
+      return { monitor: a.str("monitor") as Metric, mode: a.str("mode") as "min" | "max", patience: a.num("patience"), minDelta: a.num("min_delta"), restoreBest: a.bool("restore_best") };
+    });
+    if (lowered) earlyStopping = lowered;
+    else ok = false;
   }
   const batch = setting("batch");
   const logEvery = setting("log_every");

@@ -35,7 +35,6 @@ interface Region {
   size: number;
 }
 
-
 export class WebGpuBackend implements TrainingBackend {
   readonly name = "webgpu";
   readonly adapter: string;
