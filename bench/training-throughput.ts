@@ -75,8 +75,8 @@ async function dslcMatmul(): Promise<number> {
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
-    const [x, y] = workgroupCount(kernel.dispatch, 1);
-    for (let i = 0; i < times; i++) pass.dispatchWorkgroups(x, y);
+    const [x, y, z] = workgroupCount(kernel.dispatch, 1);
+    for (let i = 0; i < times; i++) pass.dispatchWorkgroups(x, y, z);
     pass.end();
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();

@@ -11,7 +11,14 @@ export type Dispatch =
   | { kind: "single" }
   /** One workgroup per item (the probe: one per parameter tensor). */
   | { kind: "groups"; count: number }
-  | { kind: "tiles"; rows: Dim; cols: Dim; tile: number };
+  | { kind: "tiles"; rows: Dim; cols: Dim; tile: number }
+  /** Workgroups along x, y and z: ⌈product of `elements` / `per`⌉ each ("N" is the batch). */
+  | { kind: "grid"; x: GridAxis; y?: GridAxis; z?: GridAxis };
+
+export interface GridAxis {
+  elements: Dim[];
+  per: number;
+}
 
 export interface KernelSource {
   label: string;
@@ -21,15 +28,15 @@ export interface KernelSource {
   dispatch: Dispatch;
 }
 
-const WORKGROUP = 64;
-const REDUCE = 256;
+export const WORKGROUP = 64;
+export const REDUCE = 256;
 export const TILE = 32;
 
-function decls(bindings: KernelSource["bindings"], names: string[]): string {
+export function decls(bindings: KernelSource["bindings"], names: string[]): string {
   return bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.write ? "read_write" : "read"}> ${names[k]}: array<f32>;`).join("\n");
 }
 
-function elementwise(node: ProgramNode, inputs: number[], body: string, extra = ""): KernelSource {
+export function elementwise(node: ProgramNode, inputs: number[], body: string, extra = ""): KernelSource {
   const names = [...inputs.map((_, k) => `in${k}`), "out"];
   const bindings = [...inputs.map((id) => ({ node: id, write: false })), { node: node.id, write: true }];
   return {
@@ -47,12 +54,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   };
 }
 
-function shapeOf(nodes: ProgramNode[], id: number): Dim[] {
+export function shapeOf(nodes: ProgramNode[], id: number): Dim[] {
   return nodes[id]!.shape;
 }
 
 /** Reduction of everything into out[0] by one workgroup: `term(i)` is summed over `count` elements. */
-function reduceAll(node: ProgramNode, inputs: number[], count: string, term: string, finish: string): KernelSource {
+export function reduceAll(node: ProgramNode, inputs: number[], count: string, term: string, finish: string): KernelSource {
   const names = [...inputs.map((_, k) => `in${k}`), "out"];
   const bindings = [...inputs.map((id) => ({ node: id, write: false })), { node: node.id, write: true }];
   return {
@@ -201,7 +208,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
  * Kernels over the lines along one axis (softmax and its gradient): one thread per line, whose `cols`
  * elements start at `base`, `stride` apart. The last axis gives contiguous rows.
  */
-function lines(node: ProgramNode, inputs: number[], axis: number, body: string): KernelSource {
+export function lines(node: ProgramNode, inputs: number[], axis: number, body: string): KernelSource {
   const names = [...inputs.map((_, k) => `in${k}`), "out"];
   const bindings = [...inputs.map((id) => ({ node: id, write: false })), { node: node.id, write: true }];
   const others = node.shape.filter((_, k) => k !== axis);
@@ -224,7 +231,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   };
 }
 
-const SOFTMAX_ROW = `var mx = in0[base];
+export const SOFTMAX_ROW = `var mx = in0[base];
   for (var c = 1u; c < cols; c = c + 1u) { mx = max(mx, in0[base + c * stride]); }
   var sum = 0.0;
   for (var c = 0u; c < cols; c = c + 1u) { sum = sum + exp(in0[base + c * stride] - mx); }`;
@@ -238,6 +245,7 @@ export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: bo
     case "param":
     case "state":
     case "select_mode":
+    case "reshape":
       return undefined;
     case "constant":
     case "add":

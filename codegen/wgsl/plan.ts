@@ -6,7 +6,8 @@ import { neededNodes } from "../../runtime/graph.js";
 import { cyclesMomentum } from "../../runtime/schedules.js";
 import { monitorsProbe } from "../../runtime/metrics.js";
 import { flatKey, flatLayout, type FlatLayout } from "../../runtime/webgpu/layout.js";
-import { emitKernel, matmul, type Epilogue, type KernelSource } from "./kernels.js";
+import { matmul, type Epilogue, type KernelSource } from "./kernels.js";
+import { emitNode } from "./emit.js";
 import { elementwiseGroups, emitFused, isElementwise } from "./fuse.js";
 import { emitMetrics, emitProbe } from "./metrics.js";
 import { emitOptimizer, supportsOptimizer } from "./optimizer.js";
@@ -96,8 +97,13 @@ function modePlan(program: Program, targets: number[], training: boolean, fuse: 
       aliases.set(node.id, resolve(node.inputs[training ? 0 : 1]!));
       continue;
     }
+    if (node.op === "reshape") {
+      // The same elements in the same order: the input's buffer under another shape.
+      aliases.set(node.id, resolve(node.inputs[0]!));
+      continue;
+    }
     const resolved: ProgramNode = { ...node, inputs: node.inputs.map(resolve) };
-    const kernel = emitKernel(resolved, nodes, training);
+    const kernel = emitNode(resolved, nodes, training);
     if (kernel) kernels.push(kernel);
   }
   return { kernels, aliases };

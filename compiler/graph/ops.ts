@@ -1,6 +1,10 @@
 // The op registry: for every op of the graph IR, its shape rule and its gradient rule. The CPU reference of
 // each op is in runtime/cpu/kernels.ts; adding an op means one entry here, one there, and their tests.
 import { Graph, type Attrs, type Dim, type Shape } from "./ir.js";
+import { ACTIVATION_OPS } from "./ops/activation.js";
+import { CONV_OPS } from "./ops/conv.js";
+import { NORM_OPS } from "./ops/norm.js";
+import { SPATIAL_OPS } from "./ops/spatial.js";
 
 export interface OpDef {
   shape: (inputs: Shape[], attrs: Attrs) => Shape;
@@ -27,7 +31,7 @@ export function broadcastShapes(a: Shape, b: Shape): Shape {
 const same = (inputs: Shape[]) => inputs[0]!;
 const scalar = () => [];
 
-export const OPS: Record<string, OpDef> = {
+const CORE_OPS: Record<string, OpDef> = {
   input: { shape: (_, a) => a["shape"] as Shape },
   param: { shape: (_, a) => a["shape"] as number[] },
   state: { shape: (_, a) => a["shape"] as number[] },
@@ -102,7 +106,13 @@ export const OPS: Record<string, OpDef> = {
   batchnorm_running_update: { shape: scalar },
   // Picks the training or the evaluation branch (dropout and BatchNorm differ); gradients flow to training's.
   select_mode: { shape: same, grad: (_g, _node, dy) => [dy, undefined] },
+  // Another view of the same elements (row-major order kept): flatten and reshape of images. No copy on
+  // WebGPU, where it aliases its input's buffer.
+  reshape: { shape: (_, a) => a["shape"] as Shape, grad: (g, { inputs: [a] }, dy) => [g.reshape(dy, g.shape(a!))] },
 };
+
+/** Every op: the core set above and the families in ./ops/ (one file each, so they grow independently). */
+export const OPS: Record<string, OpDef> = { ...CORE_OPS, ...CONV_OPS, ...NORM_OPS, ...SPATIAL_OPS, ...ACTIVATION_OPS };
 
 /** Builds nodes with shapes from the registry; used by lowering and by autodiff. */
 export class GraphBuilder {
@@ -132,6 +142,13 @@ export class GraphBuilder {
 
   matmul(a: number, b: number, transA: boolean, transB: boolean): number {
     return this.add("matmul", [a, b], undefined, { transA, transB });
+  }
+
+  /** The same elements under another shape; no node when the shape is unchanged. */
+  reshape(a: number, shape: Shape): number {
+    const from = this.shape(a);
+    if (from.length === shape.length && from.every((d, i) => d === shape[i])) return a;
+    return this.add("reshape", [a], shape, { shape });
   }
 
   /** Sums a broadcast gradient back to the shape of `like`; no node when the shapes already agree. */

@@ -9,6 +9,12 @@ import { GraphBuilder } from "../graph/ops.js";
 import { fans, initSpec } from "./init.js";
 import { lowerCall, refuse, type ArgReader } from "./reader.js";
 import { NOT_YET } from "./support.js";
+import type { Applied, LayerLowering, LayerScope } from "./layer-scope.js";
+import { ACTIVATION_LAYERS } from "./layers/activation.js";
+import { CONV_LAYERS } from "./layers/conv.js";
+import { DENSE_LAYERS } from "./layers/dense.js";
+import { NORM_LAYERS } from "./layers/norm.js";
+import { SPATIAL_LAYERS } from "./layers/spatial.js";
 
 export interface LoweredModel {
   graph: Graph;
@@ -18,8 +24,8 @@ export interface LoweredModel {
   sideEffects: number[];
 }
 
-/** A layer object's lowering: applies it to an input node, creating its parameters on first use. */
-type Applied = (input: number) => number | undefined;
+/** Every layer lowered outside this file, by family. */
+const LAYER_LOWERINGS: Record<string, LayerLowering> = { ...DENSE_LAYERS, ...CONV_LAYERS, ...NORM_LAYERS, ...SPATIAL_LAYERS, ...ACTIVATION_LAYERS };
 
 /** The tensors a node is computed from. */
 function inputsOf(node: TensorNode): TensorNode[] {
@@ -40,19 +46,19 @@ function inputsOf(node: TensorNode): TensorNode[] {
   }
 }
 
-export class ModelLowering {
+export class ModelLowering implements LayerScope {
   readonly graph = new Graph();
   readonly b = new GraphBuilder(this.graph);
   readonly sideEffects: number[] = [];
   private readonly values = new Map<TensorNode, number>();
   private readonly layers = new Map<LayerInstance, Applied | undefined>();
   private readonly params = new Map<ParamInstance, number | undefined>();
-  private dropoutStreams = 0;
+  private randomStreams = 0;
   private failed = false;
   /** The source of each graph node the model creates (the layer or expression), for diagnostics about it. */
   readonly spans = new Map<number, Span>();
 
-  constructor(private readonly diagnostics: DiagnosticBag) {}
+  constructor(readonly diagnostics: DiagnosticBag) {}
 
   param(name: string, shape: number[], init: InitSpec, role: "weight" | "bias" | "norm", layerFanIn?: number): number {
     const id = this.b.add("param", [], shape, { shape }, name);
@@ -61,7 +67,15 @@ export class ModelLowering {
     return id;
   }
 
-  private state(name: string, shape: number[], fill: number): number {
+  randomStream(): number {
+    return this.randomStreams++;
+  }
+
+  sideEffect(node: number): void {
+    this.sideEffects.push(node);
+  }
+
+  state(name: string, shape: number[], fill: number): number {
     const id = this.b.add("state", [], shape, { shape }, name);
     this.graph.state.push({ node: id, name, shape, fill });
     return id;
@@ -176,74 +190,17 @@ export class ModelLowering {
           return this.b.unary("softmax", x, { axis: axis < 0 ? rank + axis : axis });
         };
       }
-      case "flatten":
-        return (x) => (this.graph.shape(x).length === 2 ? x : refuse(this.diagnostics, a.call.span, "`flatten` of images", NOT_YET["reshape"]));
       case "dropout": {
         const keep = a.num("keep", true);
         const p = keep !== undefined ? 1 - keep : a.num("p");
         // Each application draws its own mask (a stream per dropout node), as a PyTorch Dropout called twice does.
-        return (x) => (p === 0 ? x : this.b.unary("dropout", x, { p, stream: this.dropoutStreams++ }));
+        return (x) => (p === 0 ? x : this.b.unary("dropout", x, { p, stream: this.randomStream() }));
       }
-      case "dense":
-        return this.dense(layer, a);
-      case "batchnorm":
-        return this.batchnorm(layer, a);
-      default:
-        throw new Error(`internal: no lowering for the layer \`${a.call.builtin}\``);
+      default: {
+        const family = LAYER_LOWERINGS[a.call.builtin];
+        if (!family) throw new Error(`internal: no lowering for the layer \`${a.call.builtin}\``);
+        return family(this, layer, a);
+      }
     }
-  }
-
-  private dense(layer: LayerInstance, a: ArgReader): Applied {
-    const units = a.num("units");
-    const useBias = a.bool("bias");
-    const weightInit = a.resolved("init");
-    const biasInit = a.resolved("bias_init");
-    let weights: { w: number; bias?: number } | undefined;
-    return (x) => {
-      const fanIn = this.graph.shape(x)[1] as number;
-      if (!weights) {
-        const wInit = initSpec(weightInit, fanIn, this.diagnostics);
-        const bInit = useBias ? initSpec(biasInit, fanIn, this.diagnostics) : undefined;
-        if (!wInit || (useBias && !bInit)) return undefined;
-        weights = { w: this.param(`${layer.name}.weight`, [units, fanIn], wInit, "weight"), bias: bInit && this.param(`${layer.name}.bias`, [units], bInit, "bias", fanIn) };
-      }
-      const y = this.b.matmul(x, weights.w, false, true);
-      return weights.bias === undefined ? y : this.b.binary("add", y, weights.bias);
-    };
-  }
-
-  /**
-   * BatchNorm over features, as torch.nn.BatchNorm1d: training normalizes with the batch mean and biased
-   * variance; with `track_running_stats` the running estimates (unbiased variance, weight `momentum` for the
-   * new batch) are what evaluation uses, without them evaluation uses the batch statistics too.
-   */
-  private batchnorm(layer: LayerInstance, a: ArgReader): Applied {
-    const eps = a.num("eps");
-    const momentum = a.num("momentum");
-    const affine = a.bool("affine");
-    const track = a.bool("track_running_stats");
-    let owned: { gamma?: number; beta?: number; runningMean?: number; runningVar?: number } | undefined;
-    return (x) => {
-      const shape = this.graph.shape(x);
-      if (shape.length !== 2) return refuse(this.diagnostics, a.call.span, "`batchnorm` over channels ([N, C, H, W])", "BatchNorm over images is not implemented in the backends yet");
-      const f = shape[1] as number;
-      owned ??= {
-        gamma: affine ? this.param(`${layer.name}.gamma`, [f], { kind: "ones" }, "norm") : undefined,
-        beta: affine ? this.param(`${layer.name}.beta`, [f], { kind: "zeros" }, "norm") : undefined,
-        runningMean: track ? this.state(`${layer.name}.running_mean`, [f], 0) : undefined,
-        runningVar: track ? this.state(`${layer.name}.running_var`, [f], 1) : undefined,
-      };
-      const mean = this.b.unary("mean_batch", x);
-      const centered = this.b.binary("sub", x, mean);
-      const variance = this.b.unary("mean_batch", this.b.binary("mul", centered, centered));
-      let normalized = this.b.binary("mul", centered, this.b.unary("rsqrt", variance, { eps }));
-      if (owned.runningMean !== undefined && owned.runningVar !== undefined) {
-        this.sideEffects.push(this.b.add("batchnorm_running_update", [mean, variance, owned.runningMean, owned.runningVar], [], { momentum }));
-        const evaluation = this.b.binary("mul", this.b.binary("sub", x, owned.runningMean), this.b.unary("rsqrt", owned.runningVar, { eps }));
-        normalized = this.b.add("select_mode", [normalized, evaluation], shape);
-      }
-      if (owned.gamma === undefined || owned.beta === undefined) return normalized;
-      return this.b.binary("add", this.b.binary("mul", normalized, owned.gamma), owned.beta);
-    };
   }
 }

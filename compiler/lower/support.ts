@@ -16,7 +16,6 @@ export const NOT_YET: Record<string, string> = {
   silu: "this activation is not implemented in the backends yet",
   log_softmax: "log_softmax is not implemented in the backends yet",
   maxout: "maxout is not implemented in the backends yet",
-  reshape: "reshaping examples (images) is not implemented in the backends yet",
   "dense.weight_norm": "weight normalization is not implemented in the backends yet",
   "dense.dropconnect": "DropConnect is not implemented in the backends yet",
   concat: "concat is not implemented in the backends yet",

@@ -1,6 +1,7 @@
 // Runs a graph on the CPU: evaluates the nodes a set of targets needs, in order, with the reference kernels.
 // In evaluation mode only the evaluation branch of each `select_mode` is computed, and vice versa.
-import { KERNELS, resolveShape, type Attrs, type KernelContext } from "./kernels.js";
+import { resolveShape, type Attrs, type KernelContext } from "./kernels.js";
+import { ALL_KERNELS } from "./all-kernels.js";
 import type { Tensor } from "./tensor.js";
 import { neededNodes } from "../graph.js";
 
@@ -25,7 +26,7 @@ export function execute(nodes: NodeData[], values: Map<number, Tensor>, targets:
       values.set(node.id, values.get(node.inputs[ctx.training ? 0 : 1]!)!);
       continue;
     }
-    const kernel = KERNELS[node.op];
+    const kernel = ALL_KERNELS[node.op];
     if (!kernel) throw new Error(`no CPU kernel for op \`${node.op}\` (node ${node.name ?? node.id})`);
     const inputs = node.inputs.map((i) => {
       const value = values.get(i);

@@ -13,15 +13,15 @@ export interface KernelContext {
   batch: number;
 }
 
-type Kernel = (inputs: Tensor[], attrs: Attrs, ctx: KernelContext, outShape: number[]) => Tensor;
+export type Kernel = (inputs: Tensor[], attrs: Attrs, ctx: KernelContext, outShape: number[]) => Tensor;
 
-function map(a: Tensor, f: (x: number, i: number) => number): Tensor {
+export function map(a: Tensor, f: (x: number, i: number) => number): Tensor {
   const out = zeros(a.shape, a.data);
   for (let i = 0; i < a.data.length; i++) out.data[i] = f(a.data[i]!, i);
   return out;
 }
 
-function zip(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
+export function zip(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
   const shape = broadcastShape(a.shape, b.shape);
   const out = zeros(shape, a.data);
   forEachBroadcast(shape, a.shape, b.shape, (o, ia, ib) => (out.data[o] = f(a.data[ia]!, b.data[ib]!)));
@@ -29,19 +29,19 @@ function zip(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor 
 }
 
 /** The lines along `axis` of a tensor: `outer·inner` lines of `size` elements, `inner` apart. */
-function linesAlong(shape: number[], axis: number): { outer: number; size: number; inner: number } {
+export function linesAlong(shape: number[], axis: number): { outer: number; size: number; inner: number } {
   const outer = shape.slice(0, axis).reduce((p, d) => p * d, 1);
   const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
   return { outer, size: shape[axis]!, inner };
 }
 
 /** Calls `f(start, stride, size)` for every line along `axis`. */
-function forEachLine(shape: number[], axis: number, f: (start: number, stride: number, size: number) => void): void {
+export function forEachLine(shape: number[], axis: number, f: (start: number, stride: number, size: number) => void): void {
   const { outer, size, inner } = linesAlong(shape, axis);
   for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) f(o * size * inner + i, inner, size);
 }
 
-function rowsOf(t: Tensor): [number, number] {
+export function rowsOf(t: Tensor): [number, number] {
   const cols = t.shape[t.shape.length - 1] ?? 1;
   return [t.data.length / cols, cols];
 }
@@ -213,6 +213,7 @@ export const KERNELS: Record<string, Kernel> = {
     return zeros([], mean!.data);
   },
   select_mode: ([train, evaluation], _, ctx) => (ctx.training ? train! : evaluation!),
+  reshape: ([a], _, __, shape) => ({ shape, data: a!.data }),
 };
 
 /** Shapes with the batch symbol bound. */

@@ -141,8 +141,8 @@ export class WebGpuBackend implements TrainingBackend {
     for (const k of kernels) {
       pass.setPipeline(k.pipeline);
       pass.setBindGroup(0, k.bindGroup);
-      const [x, y] = workgroupCount(k.dispatch, batch);
-      pass.dispatchWorkgroups(x, y);
+      const [x, y, z] = workgroupCount(k.dispatch, batch);
+      pass.dispatchWorkgroups(x, y, z);
     }
     pass.end();
     copies.after?.(encoder);

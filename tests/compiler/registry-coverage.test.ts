@@ -40,7 +40,7 @@ function harness(spec: BuiltinSpec, args: Map<string, string>, place: Placement)
       if (["conv2d", "maxpool", "avgpool", "instancenorm", "repvgg"].includes(spec.name)) {
         return `${place.lets}${probeBlock(`x |> ${place.call}`, "C, H, W")}model M(x: f32[N, 1, 1, 3]) -> f32[N, 3] {\n  h = ${use(`x |> ${place.call}`)}\n  return h |> flatten |> dense(3)\n}\n${train({ data: images })}`;
       }
-      return `${place.lets}${probeBlock(`x |> ${place.call}`)}${model("6", `  h = ${use(`x |> ${place.call}`)}\n  return h |> dense(3)\n`)}${train({ data: "blobs(n: 300, features: 6) |> split(val: 0.2)" })}`;
+      return `${place.lets}${probeBlock(`x |> ${place.call}`)}${model("6", `  h = ${use(`x |> ${place.call}`)}\n  return h |> flatten |> dense(3)\n`)}${train({ data: "blobs(n: 300, features: 6) |> split(val: 0.2)" })}`;
     }
     case "init":
       return `${place.lets}${probeBlock(`x |> dense(4, init: ${place.call})`)}${model("2", `  return ${use(`x |> dense(4, init: ${place.call})`)} |> dense(3)\n`)}${train({})}`;
@@ -157,7 +157,7 @@ const VALUES: Record<string, [string, string]> = {
   "log_softmax.axis": ["0", "1"],
   "maxout.k": ["2", "3"],
   "groupnorm.groups": ["2", "3"],
-  "reshape.shape": ["[6]", "[-1]"],
+  "reshape.shape": ["[6]", "[2, 3]"],
   "param.shape": ["[4]", "[1]"],
   "concat.tensors": ["[h, h]", "[h, h, h]"],
   "concat.axis": ["-1", "1"],

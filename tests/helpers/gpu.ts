@@ -66,12 +66,12 @@ export class KernelRunner {
   /** Writes the globals and runs the kernel once. */
   run(globals: KernelGlobals): void {
     this.device.queue.writeBuffer(this.uniform, 0, packGlobals({ batch: globals.batch, step: globals.step ?? 0, seed: globals.seed ?? 0 }, globals.scalars ?? NO_UPDATE));
-    const [x, y] = workgroupCount(this.kernel.dispatch, globals.batch);
+    const [x, y, z] = workgroupCount(this.kernel.dispatch, globals.batch);
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, this.bindGroup);
-    pass.dispatchWorkgroups(x, y);
+    pass.dispatchWorkgroups(x, y, z);
     pass.end();
     this.device.queue.submit([encoder.finish()]);
   }

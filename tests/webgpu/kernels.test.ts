@@ -5,9 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { Graph, type Dim } from "../../compiler/graph/ir.js";
 import { GraphBuilder } from "../../compiler/graph/ops.js";
-import { emitKernel } from "../../codegen/wgsl/kernels.js";
+import { emitNode as emitKernel } from "../../codegen/wgsl/emit.js";
 import { emitOptimizer } from "../../codegen/wgsl/optimizer.js";
-import { KERNELS } from "../../runtime/cpu/kernels.js";
+import { ALL_KERNELS as KERNELS } from "../../runtime/cpu/all-kernels.js";
 import { createState, optimizerDefaults, optimizerStep, type OptimizerSpec } from "../../runtime/cpu/optimizers.js";
 import { nextOptimizerScalars } from "../../runtime/optimizer-scalars.js";
 import { normal } from "../../runtime/rng.js";

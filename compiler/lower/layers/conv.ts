@@ -1,0 +1,4 @@
+// Lowering of the conv family of layers to graph nodes (see compiler/lower/layer-scope.ts for the contract).
+import type { LayerLowering } from "../layer-scope.js";
+
+export const CONV_LAYERS: Record<string, LayerLowering> = {};
