@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+from dslc_rng import init_normal, init_uniform
+
 OUT = Path(__file__).resolve().parent
 torch.set_default_dtype(torch.float64)
 
@@ -340,45 +342,6 @@ print("wrote inits.json")
 # and schedule arguments, BatchNorm without its affine parameters and without running statistics, cycled
 # momentum. The initial weights come from dslc's counter-based RNG (runtime/rng.ts, runtime/init.ts),
 # ported below, so both sides start from the same numbers; the data is a small CSV in file order.
-M32 = 0xFFFFFFFF
-
-
-def mix32(h):
-    h ^= h >> 16
-    h = (h * 0x85EBCA6B) & M32
-    h ^= h >> 13
-    h = (h * 0xC2B2AE35) & M32
-    h ^= h >> 16
-    return h
-
-
-def hash4(seed, stream, counter, index):
-    h = mix32((seed ^ 0x9E3779B9) & M32)
-    h = mix32(h ^ (((stream + 1) * 0x27D4EB2F) & M32))
-    h = mix32(h ^ (((counter + 1) * 0x165667B1) & M32))
-    return mix32(h ^ (((index + 1) * 0x2545F491) & M32))
-
-
-def rng_uniform(seed, stream, index):
-    return (hash4(seed, stream, 0, index) >> 8) / 16777216
-
-
-def rng_normal(seed, stream, index):
-    u1 = 1 - rng_uniform(seed, stream, 2 * index)
-    u2 = rng_uniform(seed, stream, 2 * index + 1)
-    return math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
-
-
-def init_uniform(shape, seed, param_index, a, b):
-    n = math.prod(shape)
-    return torch.tensor([a + (b - a) * rng_uniform(seed, 3000 + param_index, i) for i in range(n)], dtype=torch.float32).reshape(shape)
-
-
-def init_normal(shape, seed, param_index, mean, std):
-    n = math.prod(shape)
-    return torch.tensor([mean + std * rng_normal(seed, 3000 + param_index, i) for i in range(n)], dtype=torch.float32).reshape(shape)
-
-
 TINY_ROWS = [[round(math.sin(0.7 * i + j), 4) for j in range(3)] + [i % 3] for i in range(12)]
 TINY_CSV = "a,b,c,label\n" + "".join(",".join(str(v) for v in row) + "\n" for row in TINY_ROWS)
 TINY_X = torch.tensor([row[:3] for row in TINY_ROWS], dtype=torch.float32)

@@ -12,11 +12,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { planKernels } from "../../codegen/wgsl/plan.js";
 import { compileProgram } from "../../compiler/compile.js";
 import { cpuBackend } from "../../runtime/cpu/train.js";
-import { loadSource } from "../../runtime/data/sources.js";
-import { runTraining, type TrainingBackend } from "../../runtime/loop.js";
 import type { Program } from "../../runtime/program.js";
 import { acquireDevice } from "../../runtime/webgpu/device.js";
 import { WebGpuBackend } from "../../runtime/webgpu/backend.js";
+import { replayRun, type ExpectedRun } from "../helpers/golden-run.js";
 
 interface Run {
   name: string;
@@ -32,24 +31,12 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dslc-golden-"));
 fs.writeFileSync(path.join(dir, "tiny.csv"), golden.tiny_csv);
 afterAll(() => fs.rmSync(dir, { recursive: true }));
 
-function close(actual: ArrayLike<number>, expected: number[], what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    expect(Math.abs(actual[i]! - expected[i]!), `${what}[${i}]: ${actual[i]} vs PyTorch's ${expected[i]}`).toBeLessThanOrEqual(2e-5 * Math.abs(expected[i]!) + 2e-6);
-  }
-}
-
-async function replay(program: Program, backend: TrainingBackend & { destroy?: () => void }, run: Run): Promise<void> {
-  const losses: number[] = [];
-  await runTraining(program, backend, { onLog: (e) => losses.push(e.loss) });
-  close(losses, run.losses, "loss per step");
-  const saved = (await backend.saveWeights()) as Map<number, Float32Array> | { params: Map<number, Float32Array>; state: Map<number, Float32Array> };
-  const values = saved instanceof Map ? saved : new Map([...saved.params, ...saved.state]);
-  for (const [name, expected] of Object.entries(run.params)) close(values.get(program.params.find((p) => p.name === name)!.node)!, expected, name);
-  for (const [name, expected] of Object.entries(run.state ?? {})) close(values.get(program.state.find((s) => s.name === name)!.node)!, expected, name);
-  const data = loadSource(program.data.source, program.loop.seed);
-  close([(await backend.evaluate(data)).loss], [run.eval_loss], "loss in evaluation mode");
-  backend.destroy?.();
+/** The run's expectations keyed by node: parameters and state by name. */
+function expected(program: Program, run: Run): ExpectedRun {
+  const values = new Map<number, { what: string; values: number[] }>();
+  for (const [name, v] of Object.entries(run.params)) values.set(program.params.find((p) => p.name === name)!.node, { what: name, values: v });
+  for (const [name, v] of Object.entries(run.state ?? {})) values.set(program.state.find((s) => s.name === name)!.node, { what: name, values: v });
+  return { losses: run.losses, values, evalLoss: run.eval_loss };
 }
 
 describe("training runs match PyTorch on both backends", () => {
@@ -63,10 +50,10 @@ describe("training runs match PyTorch on both backends", () => {
       const { optimizer, schedule } = compiled.program!;
       expect([optimizer, schedule.spec]).toMatchObject(run.source.includes("sgd(") ? [{ kind: "sgd", lr: 0.1, momentum: 0.9 }, { kind: "exponential", gamma: 0.5 }] : [{ kind: "adam", beta1: 0.8, beta2: 0.95 }, { kind: "one_cycle", maxLr: 0.05, pctStart: 0.4, total: 9 }]);
     });
-    it(`${run.name}: CPU reference`, async () => replay(compiled.program!, cpuBackend(compiled.program!), run));
+    it(`${run.name}: CPU reference`, async () => replayRun(compiled.program!, cpuBackend(compiled.program!), expected(compiled.program!, run)));
     it(`${run.name}: WebGPU`, async () => {
       const program = compiled.program!;
-      await replay(program, new WebGpuBackend(await acquireDevice(), program, planKernels(program), program.loop.seed, 4), run);
+      await replayRun(program, new WebGpuBackend(await acquireDevice(), program, planKernels(program), program.loop.seed, 4), expected(program, run));
     }, 120_000);
   }
 });
