@@ -35,5 +35,15 @@ export function initialize(data: Float32Array | Float64Array, init: InitSpec, fa
     }
     case "kaiming_normal":
       return normalWith(0, init.gain / Math.sqrt(init.mode === "fan_in" ? fanIn : fanOut));
+    case "row_norms": {
+      // Drawn into the same precision as `data`, so the norms are those of the values the other parameter holds.
+      const source = data instanceof Float32Array ? new Float32Array(init.rows * init.cols) : new Float64Array(init.rows * init.cols);
+      initialize(source, init.init, init.fanIn, init.fanOut, seed, init.index);
+      return fill((r) => {
+        let sum = 0;
+        for (let c = 0; c < init.cols; c++) sum += source[r * init.cols + c]! ** 2;
+        return Math.sqrt(sum);
+      });
+    }
   }
 }

@@ -5,7 +5,7 @@
 // or a loss above 3× the first logged one) and the test split at the end. Backends only run steps and
 // report sums; every decision is made here, so the CPU and WebGPU backends behave identically.
 import { performance } from "node:perf_hooks";
-import { epochBatches, gather, prepareData } from "./data/pipeline.js";
+import { epochBatches, prepareData, trainingBatch } from "./data/pipeline.js";
 import type { Dataset } from "./data/sources.js";
 import { monitorsProbe } from "./metrics.js";
 import type { Metric, Program } from "./program.js";
@@ -186,7 +186,8 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
     let validation: Measurements | undefined;
     for (const indices of epochBatches(data.train.count, batchSize, { shuffle: loop.shuffle, dropLast: loop.dropLast, seed: loop.seed, epoch })) {
       if (step >= totalSteps) break;
-      const batch = gather(data.train, indices);
+      // Gathered (and augmented) here for every backend: the CPU and WebGPU backends see identical batches.
+      const batch = trainingBatch(data.train, indices, program.data, loop.seed, step);
       const hyper = hyperAt(step, epoch);
       const logged = step % loop.logEvery === 0;
       const reading = backend.step(batch, step, hyper, logged ? { probe: probing } : undefined);

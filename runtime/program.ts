@@ -19,7 +19,13 @@ export type InitSpec =
   | { kind: "normal"; mean: number; std: number }
   | { kind: "uniform"; a: number; b: number }
   | { kind: "xavier_uniform" | "xavier_normal"; gain: number }
-  | { kind: "kaiming_uniform" | "kaiming_normal"; gain: number; mode: "fan_in" | "fan_out" };
+  | { kind: "kaiming_uniform" | "kaiming_normal"; gain: number; mode: "fan_in" | "fan_out" }
+  /**
+   * The L2 norm of each row of parameter `index`'s initial value (weight normalization's g = ‖v‖, as
+   * torch.nn.utils.weight_norm computes it from the initial v): that parameter's draw is repeated, which the
+   * counter-based RNG makes the same values, so no initializer depends on another's output buffer.
+   */
+  | { kind: "row_norms"; index: number; rows: number; cols: number; init: InitSpec; fanIn: number; fanOut: number };
 
 export interface ProgramParam {
   node: number;
@@ -34,7 +40,12 @@ export interface ProgramParam {
 }
 
 export type DataSource =
+  /** `shape`: each row's features are one example of this shape (row-major, e.g. [C, H, W]). */
   | { kind: "csv"; path: string; label: string; shape?: number[] }
+  /** MNIST's IDX files (gzipped or not); pixel values are multiplied by `scale`. */
+  | { kind: "idx"; images: string; labels: string; scale: number; test?: { images: string; labels: string } }
+  /** NumPy .npy arrays: x's first axis counts examples; x's values are multiplied by `scale`. */
+  | { kind: "npy"; x: string; y: string; scale: number; test?: { x: string; y: string } }
   | { kind: "sine"; n: number; from: number; to: number; noise: number }
   | { kind: "xor"; n: number; noise: number }
   | { kind: "spirals"; n: number; classes: number; noise: number }
@@ -42,12 +53,34 @@ export type DataSource =
 
 /** Preprocessing fitted on the training split only and applied to every split, in order. */
 export type DataTransform =
-  /** (x − mean) / (std + eps) per feature; a feature constant on the training split keeps scale 1 (scikit-learn's rule). */
-  | { kind: "standardize"; eps: number }
-  /** x − mean per feature. */
-  | { kind: "center" }
+  /**
+   * (x − mean) / (std + eps) per feature, or per channel of [C, H, W] examples (statistics over N·H·W values);
+   * a feature (channel) constant on the training split keeps scale 1 (scikit-learn's rule).
+   */
+  | { kind: "standardize"; eps: number; per?: "feature" | "channel" }
+  /** x − mean per feature, per channel, or the mean image (per pixel: the same arithmetic as per feature). */
+  | { kind: "center"; per?: "feature" | "channel" | "image" }
+  /**
+   * Centers with the training mean and projects onto the top `components` eigenvectors of the training
+   * covariance (divisor N); with `whiten`, each component is divided by √(eigenvalue + eps).
+   */
+  | { kind: "pca"; components: number; whiten: boolean; eps: number }
+  /** ZCA: centers, then multiplies by U·diag(1/√(λ + eps))·Uᵀ of the training covariance (divisor N). */
+  | { kind: "whiten"; eps: number }
   /** Only the first n examples of the training split. */
-  | { kind: "subset"; n: number };
+  | { kind: "subset"; n: number }
+  /** Random augmentations of training batches (never of validation or test), in order. */
+  | { kind: "augment"; with: Augmentation[] };
+
+/** One image augmentation; examples are [C, H, W]. Exact rules in runtime/data/augment.ts. */
+export type Augmentation =
+  | { kind: "hflip"; p: number }
+  | { kind: "random_crop"; padding: number }
+  | { kind: "random_scale"; min: number; max: number }
+  | { kind: "brightness"; amount: number }
+  | { kind: "contrast"; amount: number }
+  | { kind: "gaussian_noise"; std: number }
+  | { kind: "cutout"; size: number; count: number };
 
 export interface DataSpec {
   source: DataSource;

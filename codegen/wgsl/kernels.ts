@@ -54,6 +54,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   };
 }
 
+/**
+ * The shape of a node's k-th input as the graph has it. The plan hands emitters nodes whose inputs are
+ * already replaced by the buffers they alias (a `reshape` by its input), so an input's shape must be read
+ * from the original node, never from the id in `node.inputs`.
+ */
+export function inputShape(nodes: ProgramNode[], node: ProgramNode, k: number): Dim[] {
+  return nodes[nodes[node.id]!.inputs[k]!]!.shape;
+}
+
 export function shapeOf(nodes: ProgramNode[], id: number): Dim[] {
   return nodes[id]!.shape;
 }
@@ -95,7 +104,10 @@ function sumTo(node: ProgramNode, input: number, from: Dim[], scale: string): Ke
   const fromCount = countExpr(from);
   // Kept axes trailing and contiguous (e.g. [N, F] → [F] or [1, F]): stride over the leading ones.
   const kept = to.filter((d) => d !== 1);
-  const trailing = kept.length === 0 || (from.length >= kept.length && kept.every((d, k) => d === from[from.length - kept.length + k]));
+  // Both conditions: `to`'s size-1 axes all lead (so [rows, 1] is not mistaken for [cols] when rows = cols),
+  // and its kept axes are `from`'s last ones.
+  const keptTrail = kept.every((d, k) => d === to[to.length - kept.length + k]);
+  const trailing = kept.length === 0 || (keptTrail && from.length >= kept.length && kept.every((d, k) => d === from[from.length - kept.length + k]));
   const loop = trailing
     ? `for (var k = j; k < ${fromCount}; k = k + ${toCount}) { acc = acc + in0[k]; }`
     : `for (var k = 0u; k < ${fromCount}; k = k + 1u) { if (${broadcastIndex(from, to, "k")} == j) { acc = acc + in0[k]; } }`;
@@ -119,7 +131,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 /** A fused epilogue: `+ bias[col]`, then an activation, written to `output` instead of the matmul's node. */
 export interface Epilogue {
   bias?: number;
-  activation?: { op: "relu" | "leaky_relu" | "tanh" | "sigmoid"; alpha?: number };
+  activation?: { op: "relu" | "leaky_relu" | "tanh" | "sigmoid" | "elu" | "gelu" | "silu"; alpha?: number };
   output: number;
 }
 
@@ -133,7 +145,7 @@ export function matmul(node: ProgramNode, nodes: ProgramNode[], epilogue?: Epilo
   const [a, b] = node.inputs as [number, number];
   const ta = Boolean(node.attrs["transA"]);
   const tb = Boolean(node.attrs["transB"]);
-  const sa = shapeOf(nodes, a);
+  const sa = inputShape(nodes, node, 0);
   const n = dimExpr(node.shape[0]!);
   const m = dimExpr(node.shape[1]!);
   const k = dimExpr(ta ? sa[0]! : sa[1]!);
@@ -267,7 +279,7 @@ export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: bo
       // A chain of one: the same printer as fused chains, with broadcasting resolved at the inputs.
       return emitFused(node, nodes, new Set(), (id) => id, training);
     case "broadcast_to":
-      return elementwise(node, [x!], `out[i] = in0[${broadcastIndex(node.shape, shapeOf(nodes, x!))}];`);
+      return elementwise(node, [x!], `out[i] = in0[${broadcastIndex(node.shape, inputShape(nodes, node, 0))}];`);
     case "mean_batch_grad": {
       const rest = countExpr(node.shape.slice(1));
       return elementwise(node, [x!], `out[i] = in0[i % ${rest}] / f32(globals.batch);`);
@@ -275,13 +287,13 @@ export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: bo
     case "mean_all_grad":
       return elementwise(node, [x!], `out[i] = in0[0] / f32(${countExpr(node.shape)});`);
     case "sum_to":
-      return sumTo(node, x!, shapeOf(nodes, x!), "");
+      return sumTo(node, x!, inputShape(nodes, node, 0), "");
     case "mean_batch":
-      return sumTo(node, x!, shapeOf(nodes, x!), " / f32(globals.batch)");
+      return sumTo(node, x!, inputShape(nodes, node, 0), " / f32(globals.batch)");
     case "sum_all":
-      return reduceAll(node, [x!], countExpr(shapeOf(nodes, x!)), "in0[i]", "partial[0]");
+      return reduceAll(node, [x!], countExpr(inputShape(nodes, node, 0)), "in0[i]", "partial[0]");
     case "mean_all": {
-      const count = countExpr(shapeOf(nodes, x!));
+      const count = countExpr(inputShape(nodes, node, 0));
       return reduceAll(node, [x!], count, "in0[i]", `partial[0] / f32(${count})`);
     }
     case "matmul":
@@ -296,9 +308,9 @@ export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: bo
         "var dot = 0.0;\n  for (var c = 0u; c < cols; c = c + 1u) { dot = dot + in0[base + c * stride] * in1[base + c * stride]; }\n  for (var c = 0u; c < cols; c = c + 1u) { out[base + c * stride] = in0[base + c * stride] * (in1[base + c * stride] - dot); }",
       );
     case "softmax_cross_entropy": {
-      const cols = shapeOf(nodes, x!)[1] as number;
+      const cols = inputShape(nodes, node, 0)[1] as number;
       const eps = a["smoothing"] as number;
-      const rowsExpr = dimExpr(shapeOf(nodes, x!)[0]!);
+      const rowsExpr = dimExpr(inputShape(nodes, node, 0)[0]!);
       const term = `rowLoss(i)`;
       const source = reduceAll(node, [x!, y!], rowsExpr, term, a["reduction"] === "sum" ? "partial[0]" : `partial[0] / f32(${rowsExpr})`);
       source.code = source.code.replace(
@@ -342,11 +354,11 @@ var<workgroup> partial`,
       const [mean, variance, runningMean, runningVar] = node.inputs as [number, number, number, number];
       const m = a["momentum"] as number;
       const bindings = [{ node: mean, write: false }, { node: variance, write: false }, { node: runningMean, write: true }, { node: runningVar, write: true }];
-      const count = countExpr(shapeOf(nodes, mean));
+      const count = countExpr(inputShape(nodes, node, 0));
       return {
         label: `batchnorm_running_update #${node.id}`,
         bindings,
-        dispatch: { kind: "elements", shape: shapeOf(nodes, mean) },
+        dispatch: { kind: "elements", shape: inputShape(nodes, node, 0) },
         code: `${GLOBALS_WGSL}${decls(bindings, ["mean", "variance", "runningMean", "runningVar"])}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3u) {

@@ -8,6 +8,7 @@ import { monitorsProbe } from "../../runtime/metrics.js";
 import { flatKey, flatLayout, type FlatLayout } from "../../runtime/webgpu/layout.js";
 import { matmul, type Epilogue, type KernelSource } from "./kernels.js";
 import { emitNode } from "./emit.js";
+import { conv2dKernel } from "./ops/conv.js";
 import { elementwiseGroups, emitFused, isElementwise } from "./fuse.js";
 import { emitMetrics, emitProbe } from "./metrics.js";
 import { emitOptimizer, supportsOptimizer } from "./optimizer.js";
@@ -29,12 +30,13 @@ export interface KernelPlan {
 
 export class UnsupportedOnWebGpu extends Error {}
 
-const ACTIVATIONS = new Set(["relu", "leaky_relu", "tanh", "sigmoid"]);
+const ACTIVATIONS = new Set(["relu", "leaky_relu", "tanh", "sigmoid", "elu", "gelu", "silu"]);
 
 /**
  * Fusion: a matmul whose only consumer adds a bias vector, optionally followed by an activation that is the
  * bias add's only consumer, becomes one kernel that applies both in its epilogue. Returns, for each matmul
- * fused, its epilogue; and the nodes that no longer need a kernel.
+ * fused, its epilogue; and the nodes that no longer need a kernel. A conv2d (whose bias is an input of its
+ * own) likewise takes an activation that is its only consumer into its store.
  */
 function consumersOf(nodes: ProgramNode[], need: boolean[], training: boolean): Map<number, number[]> {
   const consumers = new Map<number, number[]>();
@@ -54,6 +56,14 @@ function fuseEpilogues(nodes: ProgramNode[], need: boolean[], consumers: Map<num
   const epilogues = new Map<number, Epilogue>();
   const absorbed = new Set<number>();
   for (const node of nodes) {
+    if (need[node.id] && node.op === "conv2d") {
+      // The conv's bias is its own third input; only the activation is left to fold into its store.
+      const act = only(node.id);
+      if (!act || !ACTIVATIONS.has(act.op)) continue;
+      epilogues.set(node.id, { activation: { op: act.op as "relu", alpha: act.attrs["alpha"] as number | undefined }, output: act.id });
+      absorbed.add(act.id);
+      continue;
+    }
     if (!need[node.id] || node.op !== "matmul") continue;
     const add = only(node.id);
     const bias = add?.op === "add" && add.inputs[0] === node.id ? add.inputs[1]! : undefined;
@@ -89,6 +99,10 @@ function modePlan(program: Program, targets: number[], training: boolean, fuse: 
       continue;
     }
     const epilogue = epilogues.get(node.id);
+    if (epilogue && node.op === "conv2d") {
+      kernels.push(conv2dKernel({ ...node, inputs: node.inputs.map(resolve) }, nodes, epilogue));
+      continue;
+    }
     if (epilogue) {
       kernels.push(matmul({ ...node, inputs: node.inputs.map(resolve) }, nodes, { ...epilogue, bias: epilogue.bias === undefined ? undefined : resolve(epilogue.bias) }));
       continue;

@@ -6,6 +6,7 @@ const nonNegative: ArgType = { t: "number", min: 0 };
 const fraction: ArgType = { t: "number", min: 0, max: 1, maxExclusive: true };
 const noise: ParamSpec = { name: "noise", type: nonNegative, default: 0, doc: "Standard deviation of Gaussian noise added." };
 const examples = (value: number): ParamSpec => ({ name: "n", type: count, default: value, doc: "Number of examples." });
+const scale: ParamSpec = { name: "scale", type: { t: "number", min: 0, minExclusive: true }, default: 1, doc: "Multiplies every feature value as read, e.g. `1/255` for 8-bit pixels." };
 const probability: ParamSpec = { name: "p", type: { t: "number", min: 0, max: 1 }, default: 0.5, doc: "Probability of applying it." };
 
 export const DATA_SOURCES: BuiltinSpec[] = [
@@ -22,20 +23,26 @@ export const DATA_SOURCES: BuiltinSpec[] = [
   {
     name: "npy",
     category: "data_source",
-    doc: "Reads NumPy .npy arrays of features and labels.",
+    doc: "Reads NumPy .npy arrays (little-endian uint8, int8, int32, int64, float32 or float64, C order) of features and labels; x's first axis counts the examples, the rest is one example's shape.",
     params: [
       { name: "x", type: { t: "string" }, required: true, doc: "Features file." },
-      { name: "y", type: { t: "string" }, required: true, doc: "Labels file." },
+      { name: "y", type: { t: "string" }, required: true, doc: "Labels file: class indices, or regression targets." },
+      scale,
+      { name: "test_x", type: { t: "string" }, doc: "Features of a separate test set: the test split, evaluated once at the end." },
+      { name: "test_y", type: { t: "string" }, doc: "Labels of the separate test set." },
     ],
   },
   {
     name: "idx",
     category: "data_source",
     aliases: ["mnist"],
-    doc: "Reads MNIST's IDX format (images and labels files).",
+    doc: "Reads MNIST's IDX format (images and labels files, gzipped or not); N×H×W images are examples shaped [1, H, W].",
     params: [
       { name: "images", type: { t: "string" }, required: true, doc: "Images file." },
       { name: "labels", type: { t: "string" }, required: true, doc: "Labels file." },
+      scale,
+      { name: "test_images", type: { t: "string" }, doc: "Images of a separate test set (e.g. MNIST's t10k files): the test split, evaluated once at the end." },
+      { name: "test_labels", type: { t: "string" }, doc: "Labels of the separate test set." },
     ],
   },
   {

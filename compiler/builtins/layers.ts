@@ -118,7 +118,13 @@ export const LAYERS: BuiltinSpec[] = [
       return [...input.slice(0, -1), num(args, "units") ?? "units"];
     },
     parameters: (input, args) => [
-      { name: "weight", shape: [num(args, "units") ?? "units", lastDim(input)], role: "weight" },
+      // Weight normalization replaces the weight by a direction v and a gain g per output (PyTorch's weight_v, weight_g).
+      ...(args.get("weight_norm") === true
+        ? [
+            { name: "weight_v", shape: [num(args, "units") ?? "units", lastDim(input)], role: "weight" as const },
+            { name: "weight_g", shape: [num(args, "units") ?? "units"], role: "norm" as const },
+          ]
+        : [{ name: "weight", shape: [num(args, "units") ?? "units", lastDim(input)], role: "weight" as const }]),
       ...(args.get("bias") === false ? [] : [{ name: "bias", shape: [num(args, "units") ?? "units"], role: "bias" as const }]),
     ],
   },

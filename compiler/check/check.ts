@@ -42,6 +42,20 @@ export const diskProbe: DataProbe = {
       return undefined;
     }
   },
+  readBytes: (file, maxBytes) => {
+    try {
+      if (maxBytes === undefined) return fs.readFileSync(file);
+      const fd = fs.openSync(file, "r");
+      try {
+        const buffer = Buffer.alloc(maxBytes);
+        return buffer.subarray(0, fs.readSync(fd, buffer, 0, maxBytes, 0));
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return undefined;
+    }
+  },
 };
 
 export function checkFile(file: A.DlFile, options: CheckOptions): CheckResult {

@@ -10,6 +10,11 @@ import type { Shape } from "./shapes.js";
 export interface DataProbe {
   readText(path: string): string | undefined;
   exists(path: string): boolean;
+  /**
+   * The file's first `maxBytes` bytes (all of it without a limit), for binary formats (IDX, NPY). A probe
+   * without it (an in-memory one) serves binary files from readText, one byte per character (latin1).
+   */
+  readBytes?(path: string, maxBytes?: number): Uint8Array | undefined;
 }
 
 export interface CheckContext {

@@ -295,7 +295,7 @@ export const DIAGNOSTIC_CODES = {
     severity: "error",
     title: "not supported by the training backends yet",
     explanation: "The file is valid and `dslc check` accepts it, but training uses a layer or option the CPU and WebGPU backends do not implement yet. The message names it; the help lists what is supported.",
-    bad: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(4) |> maxout(k: 2) |> dense(3)\n}\n"),
+    bad: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(4, init: orthogonal) |> relu |> dense(3)\n}\n"),
     good: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(4) |> relu |> dense(3)\n}\n"),
   },
   E0602: {

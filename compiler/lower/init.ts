@@ -27,7 +27,7 @@ export function fans(shape: number[]): { fanIn: number; fanOut: number } {
 }
 
 /** PyTorch's default for dense and conv weights and biases: U(−1/√fan_in, 1/√fan_in). */
-function pytorchDefault(fanIn: number): InitSpec {
+export function pytorchDefault(fanIn: number): InitSpec {
   const bound = 1 / Math.sqrt(fanIn);
   return { kind: "uniform", a: -bound, b: bound };
 }

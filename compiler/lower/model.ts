@@ -8,12 +8,12 @@ import { Graph, type InitSpec } from "../graph/ir.js";
 import { GraphBuilder } from "../graph/ops.js";
 import { fans, initSpec } from "./init.js";
 import { lowerCall, refuse, type ArgReader } from "./reader.js";
-import { NOT_YET } from "./support.js";
 import type { Applied, LayerLowering, LayerScope } from "./layer-scope.js";
 import { ACTIVATION_LAYERS } from "./layers/activation.js";
 import { CONV_LAYERS } from "./layers/conv.js";
 import { DENSE_LAYERS } from "./layers/dense.js";
 import { NORM_LAYERS } from "./layers/norm.js";
+import { REPVGG_LAYERS } from "./layers/repvgg.js";
 import { SPATIAL_LAYERS } from "./layers/spatial.js";
 
 export interface LoweredModel {
@@ -25,7 +25,7 @@ export interface LoweredModel {
 }
 
 /** Every layer lowered outside this file, by family. */
-const LAYER_LOWERINGS: Record<string, LayerLowering> = { ...DENSE_LAYERS, ...CONV_LAYERS, ...NORM_LAYERS, ...SPATIAL_LAYERS, ...ACTIVATION_LAYERS };
+const LAYER_LOWERINGS: Record<string, LayerLowering> = { ...DENSE_LAYERS, ...CONV_LAYERS, ...NORM_LAYERS, ...REPVGG_LAYERS, ...SPATIAL_LAYERS, ...ACTIVATION_LAYERS };
 
 /** The tensors a node is computed from. */
 function inputsOf(node: TensorNode): TensorNode[] {
@@ -146,17 +146,69 @@ export class ModelLowering implements LayerScope {
       case "negate":
         return this.b.scale(this.values.get(node.operand)!, -1);
       case "arithmetic": {
-        if (node.operator === "@") return refuse(this.diagnostics, node.span, "`@` (the matrix product of two tensors)", "use `dense` for a learned projection");
+        if (node.operator === "@") return this.matrixProduct(node, value(node.left), value(node.right));
         if (node.operator === "**") return this.b.unary("pow", this.values.get(node.left as TensorNode)!, { p: node.right as number });
         const op = ({ "+": "add", "-": "sub", "*": "mul", "/": "div" } as const)[node.operator];
         return this.b.binary(op, value(node.left), value(node.right));
       }
       case "concat":
-      case "reduce": {
-        const name = node.op === "concat" ? "concat" : node.reduction;
-        return refuse(this.diagnostics, node.span, `\`${name}\``, NOT_YET[name]);
-      }
+        return this.concat(node, node.inputs.map((n) => this.values.get(n)!));
+      case "reduce":
+        return this.reduce(node, this.values.get(node.input)!);
     }
+  }
+
+  /**
+   * `concat([a, b, …], axis)`. A kernel binds at most 7 inputs besides its output, so longer lists are
+   * joined in stages (each stage's result is the first input of the next).
+   */
+  private concat(node: Extract<TensorNode, { op: "concat" }>, inputs: number[]): number | undefined {
+    const size = this.graph.shape(inputs[0]!)[node.axis];
+    if (typeof size !== "number") return refuse(this.diagnostics, node.span, "`concat` along the batch axis", "join along a feature axis (axis 1 or later)");
+    if (inputs.length === 1) return inputs[0];
+    let joined = this.b.add("concat", inputs.slice(0, 7), undefined, { axis: node.axis });
+    for (let k = 7; k < inputs.length; k += 6) joined = this.b.add("concat", [joined, ...inputs.slice(k, k + 6)], undefined, { axis: node.axis });
+    return joined;
+  }
+
+  /** `sum`/`mean` over one axis (torch.sum(x, dim, keepdim)), or over every axis but the first when none is given. */
+  private reduce(node: Extract<TensorNode, { op: "reduce" }>, x: number): number {
+    const shape = this.graph.shape(x);
+    const attrs = { mean: node.reduction === "mean" };
+    if (node.axis === undefined) {
+      const rest = shape.slice(1).reduce<number>((p, d) => p * (d as number), 1);
+      const reduced = this.b.add("reduce_axis", [this.b.reshape(x, [shape[0]!, rest])], undefined, { ...attrs, axis: 1 });
+      return node.keepdim ? this.b.reshape(reduced, shape.map((d, i) => (i === 0 ? d : 1))) : reduced;
+    }
+    const reduced = this.b.add("reduce_axis", [x], undefined, { ...attrs, axis: node.axis });
+    return node.keepdim ? this.b.reshape(reduced, shape.map((d, i) => (i === node.axis ? 1 : d))) : reduced;
+  }
+
+  /**
+   * `a @ w` for `[…, n, k] @ [k, m]` (or `[k]`) as one `matmul` over reshape views: leading axes fold into
+   * the rows when their sizes are known; a vector on either side is a matrix of one row or column.
+   */
+  private matrixProduct(node: TensorNode & { span: Span }, left: number, right: number): number | undefined {
+    const sa = this.graph.shape(left);
+    const sb = this.graph.shape(right);
+    if (sb.includes("N")) return refuse(this.diagnostics, node.span, "`@` with the batch axis on its right side", "put the batched tensor on the left: `x @ w`");
+    const lead = sa.slice(0, -1);
+    const k = sa[sa.length - 1] as number;
+    if (sa.length > 2 && lead.includes("N")) {
+      return refuse(this.diagnostics, node.span, `\`@\` of a batched tensor of rank ${sa.length} (\`[N, …, n, k] @ [k, m]\`)`, "flatten the left side to `[N, k]` first, or use `dense`");
+    }
+    const rows: number | "N" = lead.length === 0 ? 1 : lead.length === 1 ? lead[0]! : (lead as number[]).reduce((p, d) => p * d, 1);
+    const m = sb.length === 2 ? (sb[1] as number) : 1;
+    // The WGSL matmul reads the inner size from the shape of its left operand's buffer, which a reshape
+    // view shares with a tensor of another shape. So a left side that needs a view is copied into a
+    // [rows, k] matrix, and a product that needs one is copied before it, so that its gradient (the left
+    // operand of a backward matmul) is a matrix of its own too.
+    const view = this.b.reshape(left, [rows, k]);
+    const matrix = view === left ? left : this.b.add("materialize", [view]);
+    const product = this.b.matmul(matrix, this.b.reshape(right, [k, m]), false, false);
+    const shape = [...lead, ...(sb.length === 2 ? [m] : [])];
+    const same = shape.length === 2 && shape[0] === rows && shape[1] === m;
+    return same ? product : this.b.reshape(this.b.add("materialize", [product]), shape);
   }
 
   private paramNode(param: ParamInstance): number | undefined {

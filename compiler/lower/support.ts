@@ -4,23 +4,6 @@
 // builtin's name, or `builtin.argument`; values say what is missing, in the user's words.
 export const NOT_YET: Record<string, string> = {
   // Image layers and the other ops of convolutional networks.
-  conv2d: "convolutions are not implemented in the backends yet",
-  maxpool: "pooling is not implemented in the backends yet",
-  avgpool: "pooling is not implemented in the backends yet",
-  layernorm: "layer normalization is not implemented in the backends yet",
-  groupnorm: "group normalization is not implemented in the backends yet",
-  instancenorm: "instance normalization is not implemented in the backends yet",
-  repvgg: "RepVGG blocks are not implemented in the backends yet",
-  elu: "this activation is not implemented in the backends yet",
-  gelu: "this activation is not implemented in the backends yet",
-  silu: "this activation is not implemented in the backends yet",
-  log_softmax: "log_softmax is not implemented in the backends yet",
-  maxout: "maxout is not implemented in the backends yet",
-  "dense.weight_norm": "weight normalization is not implemented in the backends yet",
-  "dense.dropconnect": "DropConnect is not implemented in the backends yet",
-  concat: "concat is not implemented in the backends yet",
-  sum: "reductions over an axis are not implemented in the backends yet",
-  mean: "reductions over an axis are not implemented in the backends yet",
   orthogonal: "orthogonal initialization is not implemented in the backends yet",
   // Losses and regularizers beyond cross-entropy, MSE and L2.
   mae: "this loss is not implemented in the backends yet",
@@ -40,14 +23,6 @@ export const NOT_YET: Record<string, string> = {
   grad_norm: "gradient clipping is not implemented in the backends yet",
   grad_value: "gradient clipping is not implemented in the backends yet",
   // Data.
-  npy: "NPY files cannot be read by the trainer yet",
-  "csv.shape": "examples shaped as images are not implemented in the backends yet",
-  idx: "IDX files cannot be read by the trainer yet",
-  "standardize.per": "per-channel standardization of images is not implemented yet",
-  "center.per": "centering per channel or by the mean image is not implemented yet",
-  pca: "PCA is not implemented in the data pipeline yet",
-  whiten: "whitening is not implemented in the data pipeline yet",
-  augment: "augmentation is not implemented in the data pipeline yet",
   // Training loop.
   checkpoint: "checkpoints are not implemented yet",
   report: "HTML reports are not implemented yet",

@@ -38,7 +38,7 @@ export class CpuTrainer {
 
   private leaves(batch: Dataset): Map<number, Tensor> {
     const values = new Map<number, Tensor>([...this.params, ...this.state]);
-    values.set(this.program.input, leaf(batch.x, [batch.count, batch.features]));
+    values.set(this.program.input, leaf(batch.x, [batch.count, ...(batch.shape ?? [batch.features])]));
     const labelShape = this.program.task === "classification" ? [batch.count] : [batch.count, batch.targets];
     values.set(this.program.labels, leaf(batch.y, labelShape));
     return values;

@@ -1,8 +1,11 @@
-// Splitting, preprocessing fitted on the training split only (standardization, centering, a subset), and
-// batching with a reshuffle every epoch (sampling without replacement), all driven by the run's seed.
-import type { DataSpec, DataTransform, Program } from "../program.js";
+// Splitting, preprocessing fitted on the training split only (runtime/data/preprocess.ts, and a subset),
+// batching with a reshuffle every epoch (sampling without replacement), and the augmentation of training
+// batches (runtime/data/augment.ts), all driven by the run's seed.
+import type { Augmentation, DataSpec, DataTransform, Program } from "../program.js";
 import { uniform } from "../rng.js";
-import { loadSource, type Dataset } from "./sources.js";
+import { augmentBatch } from "./augment.js";
+import { preprocess } from "./preprocess.js";
+import { loadSource, loadTestSource, type Dataset } from "./sources.js";
 
 export interface Splits {
   train: Dataset;
@@ -35,7 +38,7 @@ function subset(data: Dataset, indices: ArrayLike<number>): Dataset {
     x.set(data.x.subarray(i * features, (i + 1) * features), k * features);
     y.set(data.y.subarray(i * targets, (i + 1) * targets), k * targets);
   }
-  return { x, y, count: indices.length, features, targets };
+  return { x, y, count: indices.length, features, targets, ...(data.shape ? { shape: data.shape } : {}) };
 }
 
 /** How many examples each split gets; the checker uses the same arithmetic to count steps per epoch. */
@@ -54,6 +57,9 @@ export function prepareData(spec: DataSpec, seed: number): Splits {
   const splits: Splits = { train };
   if (nVal > 0) splits.val = subset(all, order.subarray(nTrain, nTrain + nVal));
   if (nTest > 0) splits.test = subset(all, order.subarray(nTrain + nVal));
+  // Test files of their own are the test split (the checker refuses a test share beside them).
+  const testFiles = loadTestSource(spec.source);
+  if (testFiles) splits.test = testFiles;
   for (const transform of spec.transforms) applyTransform(transform, splits);
   return splits;
 }
@@ -63,28 +69,30 @@ function applyTransform(transform: DataTransform, splits: Splits): void {
     case "subset":
       if (splits.train.count > transform.n) splits.train = subset(splits.train, Uint32Array.from({ length: transform.n }, (_, i) => i));
       return;
-    case "center":
-      return rescale(splits, (mean) => ({ shift: mean, scale: 1 }));
-    case "standardize":
-      // A feature constant on the training split (digits' border pixels) keeps scale 1, as scikit-learn's
-      // StandardScaler does; dividing it by eps would blow up any other value it takes in validation.
-      return rescale(splits, (mean, std) => ({ shift: mean, scale: std < 10 * Number.EPSILON * Math.max(1, Math.abs(mean)) ? 1 : std + transform.eps }));
+    case "augment":
+      // Applied to each training batch as it is gathered (trainingBatch), after every fitted transform.
+      return;
+    default: {
+      const present = [splits.train, splits.val, splits.test];
+      const [train, ...rest] = preprocess(transform, present.filter((d): d is Dataset => d !== undefined));
+      splits.train = train!;
+      if (splits.val) splits.val = rest.shift();
+      if (splits.test) splits.test = rest.shift();
+    }
   }
 }
 
-/** Per-feature (x − shift) / scale with statistics of the training split (population variance), applied to every split. */
-function rescale(splits: Splits, fit: (mean: number, std: number) => { shift: number; scale: number }): void {
-  const { train } = splits;
-  const f = train.features;
-  const mean = new Float64Array(f);
-  const variance = new Float64Array(f);
-  for (let i = 0; i < train.count; i++) for (let j = 0; j < f; j++) mean[j] = mean[j]! + train.x[i * f + j]! / train.count;
-  for (let i = 0; i < train.count; i++) for (let j = 0; j < f; j++) variance[j] = variance[j]! + (train.x[i * f + j]! - mean[j]!) ** 2 / train.count;
-  const fitted = Array.from({ length: f }, (_, j) => fit(mean[j]!, Math.sqrt(variance[j]!)));
-  for (const split of [splits.train, splits.val, splits.test]) {
-    if (!split) continue;
-    for (let i = 0; i < split.count; i++) for (let j = 0; j < f; j++) split.x[i * f + j] = (split.x[i * f + j]! - fitted[j]!.shift) / fitted[j]!.scale;
-  }
+/** The augmentations of a pipeline, in order (every `augment` stage's list, concatenated). */
+export function augmentationsOf(spec: DataSpec): Augmentation[] {
+  return spec.transforms.flatMap((t) => (t.kind === "augment" ? t.with : []));
+}
+
+/**
+ * A training batch: the examples at `indices`, augmented with draws keyed by the seed and the optimizer
+ * step. Both backends take their batches from here, so they see identical batches.
+ */
+export function trainingBatch(train: Dataset, indices: ArrayLike<number>, spec: DataSpec, seed: number, step: number): Dataset {
+  return augmentBatch(subset(train, indices), augmentationsOf(spec), seed, step);
 }
 
 /** The training batch size; a full batch is the whole training split, whose size needs the data. */

@@ -1,8 +1,14 @@
-// Data sources: CSV files and the in-file synthetic generators. Generators draw from the counter-based RNG
-// so the same seed gives the same data on every machine.
+// Data sources: CSV, IDX and NPY files and the in-file synthetic generators. Generators draw from the
+// counter-based RNG so the same seed gives the same data on every machine. Features are held in one
+// Float32Array per dataset (60,000 MNIST images are 47M floats: never a JS array of numbers).
 import * as fs from "node:fs";
 import type { DataSource } from "../program.js";
 import { normal, uniform } from "../rng.js";
+import { DataError } from "./errors.js";
+import { gunzipIfNeeded, idxExampleShape, parseIdxHeader, idxValues, readFileBytes } from "./idx.js";
+import { npyValues, parseNpyHeader } from "./npy.js";
+
+export { DataError } from "./errors.js";
 
 export interface Dataset {
   /** Row-major features, `features` values per example. */
@@ -12,16 +18,32 @@ export interface Dataset {
   count: number;
   features: number;
   targets: number;
+  /** The shape of one example when it is not flat (images: [C, H, W]); its size is `features`. */
+  shape?: number[];
 }
-
-export class DataError extends Error {}
 
 const DATA_STREAM = 1000;
 
+/** A test set given as files of its own (`idx(test_images:, test_labels:)`), loaded like the training files. */
+export function loadTestSource(source: DataSource): Dataset | undefined {
+  if (source.kind === "idx" && source.test) return loadIdx(source.test.images, source.test.labels, source.scale);
+  if (source.kind === "npy" && source.test) return loadNpy(source.test.x, source.test.y, source.scale);
+  return undefined;
+}
+
 export function loadSource(source: DataSource, seed: number): Dataset {
   switch (source.kind) {
-    case "csv":
-      return loadCsv(source.path, source.label);
+    case "csv": {
+      const data = loadCsv(source.path, source.label);
+      if (!source.shape) return data;
+      const size = source.shape.reduce((p, d) => p * d, 1);
+      if (size !== data.features) throw new DataError(`shape [${source.shape.join(", ")}] holds ${size} values, but \`${source.path}\` has ${data.features} features per row`);
+      return { ...data, shape: [...source.shape] };
+    }
+    case "idx":
+      return loadIdx(source.images, source.labels, source.scale);
+    case "npy":
+      return loadNpy(source.x, source.y, source.scale);
     case "sine": {
       const x = new Float32Array(source.n);
       const y = new Float32Array(source.n);
@@ -105,4 +127,35 @@ export function loadCsv(file: string, label: string): Dataset {
     }
   }
   return { x, y, count, features, targets: 1 };
+}
+
+/** Images and labels from IDX files; the example shape is [1, H, W] for N×H×W images. */
+export function loadIdx(imagesFile: string, labelsFile: string, scale: number): Dataset {
+  const images = gunzipIfNeeded(readFileBytes(imagesFile), imagesFile);
+  const imageHeader = parseIdxHeader(images, imagesFile);
+  const labels = gunzipIfNeeded(readFileBytes(labelsFile), labelsFile);
+  const labelHeader = parseIdxHeader(labels, labelsFile);
+  const count = imageHeader.dims[0]!;
+  if (imageHeader.dims.length < 2) throw new DataError(`\`${imagesFile}\` holds a vector, not images (dimensions ${imageHeader.dims.join("×")})`);
+  if (labelHeader.dims[0] !== count) throw new DataError(`\`${imagesFile}\` has ${count} images but \`${labelsFile}\` has ${labelHeader.dims[0]} labels`);
+  const shape = idxExampleShape(imageHeader.dims);
+  const features = shape.reduce((p, d) => p * d, 1);
+  const targets = labelHeader.dims.slice(1).reduce((p, d) => p * d, 1);
+  return { x: idxValues(images, imageHeader, imagesFile, scale), y: idxValues(labels, labelHeader, labelsFile), count, features, targets, shape };
+}
+
+/** Features and labels from .npy files: x's first axis counts examples, the rest is one example's shape. */
+export function loadNpy(xFile: string, yFile: string, scale: number): Dataset {
+  const xBytes = readFileBytes(xFile);
+  const xHeader = parseNpyHeader(xBytes, xFile);
+  const yBytes = readFileBytes(yFile);
+  const yHeader = parseNpyHeader(yBytes, yFile);
+  if (xHeader.shape.length < 1) throw new DataError(`\`${xFile}\` holds a single number, not examples`);
+  const count = xHeader.shape[0]!;
+  if (yHeader.shape[0] !== count) throw new DataError(`\`${xFile}\` has ${count} examples but \`${yFile}\` has ${yHeader.shape[0] ?? 1} labels`);
+  const shape = xHeader.shape.slice(1);
+  const features = shape.reduce((p, d) => p * d, 1);
+  const targets = yHeader.shape.slice(1).reduce((p, d) => p * d, 1);
+  const data: Dataset = { x: npyValues(xBytes, xHeader, xFile, scale), y: npyValues(yBytes, yHeader, yFile), count, features, targets };
+  return shape.length > 1 ? { ...data, shape } : data;
 }

@@ -54,7 +54,7 @@ const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string]> = {
   E0409: ["cosine()", "`cosine` runs to the end of the run, so what follows `then` never starts"],
   E0501: ['"no_such_file.csv"', "data file `no_such_file.csv` does not exist"],
   E0502: ['"class"', "`points.csv` has no column named `class`"],
-  E0601: ["maxout(k: 2)", "`maxout` is not supported by the training backends yet"],
+  E0601: ["orthogonal", "the initializer `orthogonal` is not supported by the training backends yet"],
   E0602: ["dense(6000)", "the parameter `dense_1.weight` [6000, 6000] takes 137.3 MiB, more than one storage binding of this device allows (128.0 MiB)"],
   E0701: ["", "the training loss (1.293e+5) of epoch 1 exceeds 3× its initial value (1.245)"],
   E0702: ["", "no WebGPU adapter matching `no-such-adapter` was found"],

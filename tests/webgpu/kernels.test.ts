@@ -102,6 +102,19 @@ describe("WGSL kernels match the CPU reference", () => {
     }
   });
 
+  it("sum_to: leading, trailing and square shapes (a [rows, 1] sum of a square matrix is per row, not per column)", async () => {
+    for (const [from, to] of [
+      [[7, 7], [7, 1]],
+      [[7, 7], [1, 7]],
+      [[7, 7], [7]],
+      [[5, 7], [5, 1]],
+      [[3, 5, 7], [5, 1]],
+      [[3, 5, 7], [1, 5, 7]],
+    ] as const) {
+      await compare("sum_to", [[...from]], 1, { shape: [...to] } as never, { relative: 1e-4 });
+    }
+  });
+
   it("softmax over any axis, its gradient and softmax cross-entropy with label smoothing", async () => {
     for (const n of SIZES) {
       await compare("softmax", [["N", 10]], n, { axis: 1 });

@@ -1,4 +1,270 @@
-// WGSL emitters of the norm family (see codegen/wgsl/emit.ts for the contract).
+// WGSL emitters of the norm family (see codegen/wgsl/emit.ts for the contract). Forward is one reduction
+// kernel (`norm_stats`: both moments in one pass) and one elementwise kernel (`norm_apply`); backward the
+// same shape (`norm_grad_sums`, `norm_grad_x`). A reduction runs one workgroup per group, its threads
+// striding over the group's elements so that neighbouring lanes read neighbouring addresses wherever the
+// group's runs are contiguous, then a tree in workgroup memory; small groups and many-column sums take a
+// thread per group instead (see THREAD_PER_GROUP, COLUMNS). Views: runtime/cpu/kernels/norm.ts.
+import type { ProgramNode } from "../../../runtime/program.js";
+import { channelView, normView, type NormView } from "../../../runtime/cpu/kernels/norm.js";
+import { countExpr, f32, GLOBALS_WGSL, type Dim } from "../common.js";
 import type { Emitter } from "../emit.js";
+import { decls, elementwise, shapeOf, WORKGROUP, type KernelSource } from "../kernels.js";
 
-export const NORM_EMITTERS: Record<string, Emitter> = {};
+/**
+ * The shape of input k as the graph states it. The planner hands emitters nodes whose inputs are resolved
+ * through buffer aliases (a reshape's input stands for it), so shapes come from the original node.
+ */
+function inputShape(node: ProgramNode, nodes: ProgramNode[], k: number): Dim[] {
+  return shapeOf(nodes, nodes[node.id]!.inputs[k]!);
+}
+
+/** Elements per group when known without the batch (always, unless the groups span the batch). */
+function staticCount(view: NormView): number | undefined {
+  if (!view.outer.every((d) => typeof d === "number")) return undefined;
+  return (view.outer as number[]).reduce((p, d) => p * d, 1) * view.inner;
+}
+
+/**
+ * Groups this small (LayerNorm over a short last axis) are summed by one thread each: a workgroup and a
+ * tree per group of a few elements costs more in barriers and idle lanes than it saves (measured on
+ * lavapipe: 64×512 rows of 16, 139 ms as workgroups against 1.2 ms as threads).
+ */
+const THREAD_PER_GROUP = 64;
+
+/**
+ * Per-column sums of a [rows, columns] view (LayerNorm's dγ, dβ over features): with this many columns a
+ * thread per column keeps the device busy, and neighbouring threads read neighbouring addresses on every
+ * row, where a workgroup per column reads addresses a row apart (lavapipe, [64, 512]: 7.1 ms → 0.4 ms).
+ */
+const COLUMNS = 256;
+
+/** WebGPU's default limit of workgroups along one grid axis, and the row width past it. */
+const MAX_GROUPS = 65535;
+const SPLIT = 1024;
+
+/** Linear index of element j (0 ≤ j < A·B) of group g in the view's layout, `G` and `B` in scope. */
+function elementIndex(view: NormView): string {
+  if (view.outer.length === 0 || view.outer.every((d) => d === 1)) return "g * B + j";
+  if (view.inner === 1) return "j * G + g";
+  return "((j / B) * G + g) * B + j % B";
+}
+
+interface Reduction {
+  node: ProgramNode;
+  inputs: number[];
+  names: string[];
+  view: NormView;
+  /** Statements before the loop (per group). */
+  setup: string;
+  /** Statements adding element `i` to the accumulators `acc1` and `acc2`. */
+  term: string;
+  /** Statements after the tree, with the group's totals in `sum1` and `sum2`. */
+  finish: string;
+  extra?: string;
+}
+
+/**
+ * One workgroup per group of `view` (x: the static part of the group count, y: the batch when the groups
+ * count examples), two accumulators per thread, summed by a tree in workgroup memory.
+ */
+function groupReduction(r: Reduction): KernelSource {
+  const bindings = [...r.inputs.map((id) => ({ node: id, write: false })), { node: r.node.id, write: true }];
+  const count = staticCount(r.view);
+  const across = r.view.groups.reduce<number>((p, d) => p * (d === "N" ? 1 : (d as number)), 1);
+  if ((count !== undefined && count <= THREAD_PER_GROUP) || (r.view.inner === 1 && across >= COLUMNS)) return threadPerGroup(r, bindings);
+  const width = 256;
+  const perBatch = r.view.groups.includes("N");
+  // More groups per example than one grid axis takes (LayerNorm over a short last axis of a large image):
+  // rows of SPLIT workgroups along x, stacked along z.
+  const rowWidth = across > MAX_GROUPS ? SPLIT : across;
+  return {
+    label: `${r.node.op} #${r.node.id}`,
+    bindings,
+    dispatch: {
+      kind: "grid",
+      x: { elements: [rowWidth], per: 1 },
+      y: perBatch ? { elements: ["N"], per: 1 } : undefined,
+      z: across > MAX_GROUPS ? { elements: [across], per: SPLIT } : undefined,
+    },
+    code: `${GLOBALS_WGSL}${decls(bindings, [...r.names, "out"])}
+${r.extra ?? ""}var<workgroup> part1: array<f32, ${width}>;
+var<workgroup> part2: array<f32, ${width}>;
+@compute @workgroup_size(${width})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let local = wg.z * ${rowWidth}u + wg.x;
+  if (local >= ${across}u) { return; }
+  let g = wg.y * ${across}u + local;
+  let G = ${countExpr(r.view.groups)};
+  let B = ${r.view.inner}u;
+  let count = ${countExpr(r.view.outer)} * B;
+  ${r.setup}
+  var acc1 = 0.0;
+  var acc2 = 0.0;
+  for (var j = lid; j < count; j = j + ${width}u) {
+    let i = ${elementIndex(r.view)};
+    ${r.term}
+  }
+  part1[lid] = acc1;
+  part2[lid] = acc2;
+  workgroupBarrier();
+  for (var s = ${width / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) {
+      part1[lid] = part1[lid] + part1[lid + s];
+      part2[lid] = part2[lid] + part2[lid + s];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    let sum1 = part1[0];
+    let sum2 = part2[0];
+    ${r.finish}
+  }
+}
+`,
+  };
+}
+
+/** The small-group form of `groupReduction`: one thread per group, looping over its elements. */
+function threadPerGroup(r: Reduction, bindings: KernelSource["bindings"]): KernelSource {
+  return {
+    label: `${r.node.op} #${r.node.id}`,
+    bindings,
+    dispatch: { kind: "elements", shape: r.view.groups },
+    code: `${GLOBALS_WGSL}${decls(bindings, [...r.names, "out"])}
+${r.extra ?? ""}@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let g = gid.x + gid.y * groups.x * ${WORKGROUP}u;
+  let G = ${countExpr(r.view.groups)};
+  if (g >= G) { return; }
+  let B = ${r.view.inner}u;
+  let count = ${countExpr(r.view.outer)} * B;
+  ${r.setup}
+  var acc1 = 0.0;
+  var acc2 = 0.0;
+  for (var j = 0u; j < count; j = j + 1u) {
+    let i = ${elementIndex(r.view)};
+    ${r.term}
+  }
+  let sum1 = acc1;
+  let sum2 = acc2;
+  ${r.finish}
+}
+`,
+  };
+}
+
+/** WGSL helpers for element i: its statistics group `statGroup(i)` and its channel `channel(i)`. */
+function locators(shape: Dim[], attrs: ProgramNode["attrs"]): string {
+  const stats = normView(shape, attrs);
+  const axis = attrs["channelAxis"] as number;
+  const channelInner = shape.slice(axis + 1).reduce<number>((p, d) => p * (d as number), 1);
+  return `fn statGroup(i: u32) -> u32 { return (i / ${stats.inner}u) % ${countExpr(stats.groups)}; }
+fn channel(i: u32) -> u32 { return (i / ${channelInner}u) % ${shape[axis]}u; }
+`;
+}
+
+/** Elements per statistics group, as an f32 expression. */
+function groupCount(shape: Dim[], attrs: ProgramNode["attrs"]): string {
+  const stats = normView(shape, attrs);
+  return `f32(${countExpr(stats.outer)} * ${stats.inner}u)`;
+}
+
+export const NORM_EMITTERS: Record<string, Emitter> = {
+  /**
+   * Mean and biased variance per group in one pass, as sums of x − K with K the group's first element:
+   * all threads share the shift, so their partial sums simply add, and the variance keeps its digits when
+   * the mean is large next to the spread (Σd² − (Σd)²/n loses nothing while K is near the data).
+   */
+  norm_stats: (node, nodes) => {
+    const x = node.inputs[0]!;
+    const view = normView(inputShape(node, nodes, 0), node.attrs);
+    const first = elementIndex(view).replace(/\bj\b/g, "0u");
+    return groupReduction({
+      node,
+      inputs: [x],
+      names: ["x"],
+      view,
+      setup: `let shift = x[${first}];`,
+      term: "let d = x[i] - shift;\n    acc1 = acc1 + d;\n    acc2 = acc2 + d * d;",
+      finish: "let n = f32(count);\n    let m = sum1 / n;\n    out[g] = shift + m;\n    out[G + g] = max(sum2 / n - m * m, 0.0);",
+    });
+  },
+  norm_apply: (node, nodes) => {
+    const [x, ...rest] = node.inputs as [number, ...number[]];
+    const shape = inputShape(node, nodes, 0);
+    const running = Boolean(node.attrs["running"]);
+    const affine = Boolean(node.attrs["affine"]);
+    const G = countExpr(normView(shape, node.attrs).groups);
+    const mean = "in1[s]";
+    const variance = running ? "in2[s]" : `in1[${G} + s]`;
+    const first = running ? 3 : 2;
+    const value = `(in0[i] - ${mean}) * inverseSqrt(${variance} + ${f32(node.attrs["eps"] as number)})`;
+    return elementwise(
+      node,
+      [x, ...rest],
+      `let s = statGroup(i);\n  ${affine ? `let c = channel(i);\n  out[i] = ${value} * in${first}[c] + in${first + 1}[c];` : `out[i] = ${value};`}`,
+      locators(shape, node.attrs),
+    );
+  },
+  /** Σ dy·γ·x̂ and Σ dy·γ per group of the reduction view; inputs [dy, x, stats, γ?]. */
+  norm_grad_sums: (node, nodes) => {
+    const [dy, x, stats, gamma] = node.inputs as [number, number, number, number | undefined];
+    const shape = inputShape(node, nodes, 1);
+    const view = node.attrs["reduce"] === "channels" ? channelView(shape, node.attrs) : normView(shape, node.attrs);
+    const statsG = countExpr(normView(shape, node.attrs).groups);
+    const eps = f32(node.attrs["eps"] as number);
+    const d = gamma === undefined ? "dy[i]" : "dy[i] * gamma[channel(i)]";
+    return groupReduction({
+      node,
+      inputs: gamma === undefined ? [dy, x, stats] : [dy, x, stats, gamma],
+      names: gamma === undefined ? ["dy", "x", "stats"] : ["dy", "x", "stats", "gamma"],
+      view,
+      setup: "",
+      term: `let s = statGroup(i);\n    let d = ${d};\n    acc1 = acc1 + d * (x[i] - stats[s]) * inverseSqrt(stats[${statsG} + s] + ${eps});\n    acc2 = acc2 + d;`,
+      finish: "out[g] = sum1;\n    out[G + g] = sum2;",
+      extra: locators(shape, node.attrs),
+    });
+  },
+  /** dx = rstd·(d − mean(d) − x̂·mean(d·x̂)), d = dy·γ; inputs [dy, x, stats, sums, γ?]. */
+  norm_grad_x: (node, nodes) => {
+    const [dy, x, stats, sums, gamma] = node.inputs as [number, number, number, number, number | undefined];
+    const shape = inputShape(node, nodes, 1);
+    const G = countExpr(normView(shape, node.attrs).groups);
+    const scale = gamma === undefined ? "1.0" : "in4[channel(i)]";
+    const sumScale = node.attrs["sumsPerChannel"] ? "gam" : "1.0";
+    return elementwise(
+      node,
+      gamma === undefined ? [dy, x, stats, sums] : [dy, x, stats, sums, gamma],
+      `let s = statGroup(i);
+  let rstd = inverseSqrt(in2[${G} + s] + ${f32(node.attrs["eps"] as number)});
+  let xh = (in1[i] - in2[s]) * rstd;
+  let gam = ${scale};
+  let k = ${sumScale} / ${groupCount(shape, node.attrs)};
+  out[i] = rstd * (in0[i] * gam - in3[${G} + s] * k - xh * in3[s] * k);`,
+      locators(shape, node.attrs),
+    );
+  },
+  norm_row: (node) => elementwise(node, [node.inputs[0]!], `out[i] = in0[${node.attrs["row"] as number}u * ${countExpr(node.shape)} + i];`),
+  norm_running_update: (node, nodes) => {
+    const [stats, runningMean, runningVar] = node.inputs as [number, number, number];
+    const m = node.attrs["momentum"] as number;
+    const channels = inputShape(node, nodes, 1);
+    const bindings = [{ node: stats, write: false }, { node: runningMean, write: true }, { node: runningVar, write: true }];
+    return {
+      label: `norm_running_update #${node.id}`,
+      bindings,
+      dispatch: { kind: "elements", shape: channels },
+      code: `${GLOBALS_WGSL}${decls(bindings, ["stats", "runningMean", "runningVar"])}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  let C = ${countExpr(channels)};
+  if (c >= C) { return; }
+  let n = f32(${countExpr(node.attrs["count"] as Dim[])});
+  runningMean[c] = ${f32(1 - m)} * runningMean[c] + ${f32(m)} * stats[c];
+  runningVar[c] = ${f32(1 - m)} * runningVar[c] + ${f32(m)} * stats[C + c] * n / max(1.0, n - 1.0);
+}
+`,
+    };
+  },
+};

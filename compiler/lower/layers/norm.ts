@@ -1,12 +1,73 @@
-// Lowering of the normalization layers (see compiler/lower/layer-scope.ts for the contract).
-import type { LayerLowering } from "../layer-scope.js";
-import { refuse } from "../reader.js";
+// Lowering of the normalization layers (see compiler/lower/layer-scope.ts for the contract). BatchNorm over
+// channels, LayerNorm, GroupNorm and InstanceNorm lower to the same pair of ops (`norm_stats`, then
+// `norm_apply`: compiler/graph/ops/norm.ts), told apart only by the view of x their attributes name.
+import type { Attrs, Dim } from "../../graph/ir.js";
+import type { LayerLowering, LayerScope } from "../layer-scope.js";
+
+export interface Owned {
+  gamma?: number;
+  beta?: number;
+  runningMean?: number;
+  runningVar?: number;
+}
+
+/** γ (ones) and β (zeros) of `size` channels when `affine`, named as PyTorch's weight and bias are here. */
+function affineParams(scope: LayerScope, name: string, size: number, affine: boolean): Owned {
+  return affine ? { gamma: scope.param(`${name}.gamma`, [size], { kind: "ones" }, "norm"), beta: scope.param(`${name}.beta`, [size], { kind: "zeros" }, "norm") } : {};
+}
+
+/** Normalizes x with its own statistics (the view in `attrs`), then γ and β. */
+function normalize(scope: LayerScope, x: number, attrs: Attrs, owned: Owned): { y: number; stats: number } {
+  const { b } = scope;
+  const stats = b.add("norm_stats", [x], undefined, attrs);
+  const affine = owned.gamma !== undefined && owned.beta !== undefined ? [owned.gamma, owned.beta] : [];
+  return { y: b.add("norm_apply", [x, stats, ...affine], undefined, { ...attrs, affine: affine.length > 0 }), stats };
+}
+
+/** Layers normalizing each example on its own (no running statistics): `groups` runs of each example. */
+function perExample(scope: LayerScope, layer: { name: string }, eps: number, affine: boolean, groupsOf: (shape: Dim[]) => number, channelAxisOf: (shape: Dim[]) => number): (x: number) => number {
+  let owned: Owned | undefined;
+  return (x) => {
+    const shape = scope.graph.shape(x);
+    const channelAxis = channelAxisOf(shape);
+    owned ??= affineParams(scope, layer.name, shape[channelAxis] as number, affine);
+    return normalize(scope, x, { mode: "example", groups: groupsOf(shape), channelAxis, eps }, owned).y;
+  };
+}
+
+const product = (dims: Dim[]) => dims.reduce<number>((p, d) => p * (d as number), 1);
+
+/** The parameters and running statistics of a BatchNorm over `channels`, named after `name`. */
+export function batchnormState(scope: LayerScope, name: string, channels: number, affine: boolean, track: boolean): Owned {
+  return {
+    ...affineParams(scope, name, channels, affine),
+    runningMean: track ? scope.state(`${name}.running_mean`, [channels], 0) : undefined,
+    runningVar: track ? scope.state(`${name}.running_var`, [channels], 1) : undefined,
+  };
+}
+
+/**
+ * BatchNorm over the channels of [N, C, H, W] (torch.nn.BatchNorm2d): batch statistics in training, with the
+ * running estimates updated as a side effect and used in evaluation when they are kept.
+ */
+export function batchnormChannels(scope: LayerScope, x: number, owned: Owned, options: { eps: number; momentum: number }): number {
+  const { b } = scope;
+  const shape = scope.graph.shape(x);
+  const attrs: Attrs = { mode: "batch", channelAxis: 1, eps: options.eps };
+  const { y, stats } = normalize(scope, x, attrs, owned);
+  if (owned.runningMean === undefined || owned.runningVar === undefined) return y;
+  scope.sideEffect(b.add("norm_running_update", [stats, owned.runningMean, owned.runningVar], [], { momentum: options.momentum, count: [shape[0]!, product(shape.slice(2))] }));
+  const affineInputs = owned.gamma !== undefined && owned.beta !== undefined ? [owned.gamma, owned.beta] : [];
+  const evaluation = b.add("norm_apply", [x, owned.runningMean, owned.runningVar, ...affineInputs], shape, { ...attrs, affine: affineInputs.length > 0, running: true });
+  return b.add("select_mode", [y, evaluation], shape);
+}
 
 export const NORM_LAYERS: Record<string, LayerLowering> = {
   /**
-   * BatchNorm over features, as torch.nn.BatchNorm1d: training normalizes with the batch mean and biased
-   * variance; with `track_running_stats` the running estimates (unbiased variance, weight `momentum` for the
-   * new batch) are what evaluation uses, without them evaluation uses the batch statistics too.
+   * BatchNorm over features or channels, as torch.nn.BatchNorm1d / BatchNorm2d: training normalizes with
+   * the batch mean and biased variance (over N, or N·H·W per channel); with `track_running_stats` the
+   * running estimates (unbiased variance, weight `momentum` for the new batch) are what evaluation uses,
+   * without them evaluation uses the batch statistics too.
    */
   batchnorm: (scope, layer, a) => {
     const { b } = scope;
@@ -14,17 +75,13 @@ export const NORM_LAYERS: Record<string, LayerLowering> = {
     const momentum = a.num("momentum");
     const affine = a.bool("affine");
     const track = a.bool("track_running_stats");
-    let owned: { gamma?: number; beta?: number; runningMean?: number; runningVar?: number } | undefined;
+    let owned: Owned | undefined;
     return (x) => {
       const shape = scope.graph.shape(x);
-      if (shape.length !== 2) return refuse(scope.diagnostics, a.call.span, "`batchnorm` over channels ([N, C, H, W])", "BatchNorm over images is not implemented in the backends yet");
       const f = shape[1] as number;
-      owned ??= {
-        gamma: affine ? scope.param(`${layer.name}.gamma`, [f], { kind: "ones" }, "norm") : undefined,
-        beta: affine ? scope.param(`${layer.name}.beta`, [f], { kind: "zeros" }, "norm") : undefined,
-        runningMean: track ? scope.state(`${layer.name}.running_mean`, [f], 0) : undefined,
-        runningVar: track ? scope.state(`${layer.name}.running_var`, [f], 1) : undefined,
-      };
+      owned ??= batchnormState(scope, layer.name, f, affine, track);
+      if (shape.length !== 2) return batchnormChannels(scope, x, owned, { eps, momentum });
+      // Over features ([N, F]): primitive ops whose numerics the training goldens pin down.
       const mean = b.unary("mean_batch", x);
       const centered = b.binary("sub", x, mean);
       const variance = b.unary("mean_batch", b.binary("mul", centered, centered));
@@ -38,4 +95,15 @@ export const NORM_LAYERS: Record<string, LayerLowering> = {
       return b.binary("add", b.binary("mul", normalized, owned.gamma), owned.beta);
     };
   },
+  /** torch.nn.LayerNorm(last axis): every run of the last axis normalized on its own; γ, β over that axis. */
+  layernorm: (scope, layer, a) =>
+    perExample(scope, layer, a.num("eps"), a.bool("affine"), (shape) => product(shape.slice(1, -1)), (shape) => shape.length - 1),
+  /** torch.nn.GroupNorm: each example's channels in `groups` groups, each over its channels and positions. */
+  groupnorm: (scope, layer, a) => {
+    const groups = a.num("groups");
+    return perExample(scope, layer, a.num("eps"), a.bool("affine"), () => groups, () => 1);
+  },
+  /** torch.nn.InstanceNorm2d with `affine` (default true here) and instance statistics in evaluation too. */
+  instancenorm: (scope, layer, a) =>
+    perExample(scope, layer, a.num("eps"), a.bool("affine"), (shape) => shape[1] as number, () => 1),
 };
