@@ -18,10 +18,9 @@ import { execute } from "../../runtime/cpu/interpreter.js";
 import type { Tensor } from "../../runtime/cpu/tensor.js";
 import { normal } from "../../runtime/rng.js";
 import { compileProgram } from "../../compiler/compile.js";
-import { trainWebGpu } from "../../cli/backends.js";
-import { trainCpu, type EpochReport } from "../../runtime/cpu/train.js";
 import { lowerModelText } from "../helpers/lower.js";
 import { runKernel } from "../helpers/gpu.js";
+import { curvesOfSource, expectAgree } from "../helpers/backends.js";
 
 const SIZES = [1, 7, 33, 257];
 /** The tails: erf saturates, exp overflows f32 beyond ±88. */
@@ -206,20 +205,8 @@ train {
   seed 5
 }
 `;
-    const make = () => {
-      const result = compileProgram(text, "/virtual/new-layers.dl");
-      expect(result.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
-      return result.program!;
-    };
-    const cpu: EpochReport[] = [];
-    const gpu: EpochReport[] = [];
-    await trainCpu(make(), { onEpoch: (e) => cpu.push(e) });
-    await trainWebGpu(make(), { onEpoch: (e) => gpu.push(e) });
-    expect(gpu.length).toBe(cpu.length);
-    cpu.forEach((e, i) => {
-      expect(Math.abs(gpu[i]!.train_loss - e.train_loss) / e.train_loss, `train loss, epoch ${i + 1}`).toBeLessThan(1e-4);
-      expect(Math.abs(gpu[i]!.val_loss! - e.val_loss!) / e.val_loss!, `val loss, epoch ${i + 1}`).toBeLessThan(1e-4);
-    });
+    const { cpu, gpu } = await curvesOfSource(text, "/virtual/new-layers.dl");
+    expectAgree(cpu, gpu);
     expect(cpu[cpu.length - 1]!.train_loss).toBeLessThan(cpu[0]!.train_loss);
   }, 120_000);
 });

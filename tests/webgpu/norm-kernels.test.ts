@@ -16,9 +16,7 @@ import { execute } from "../../runtime/cpu/interpreter.js";
 import type { Tensor } from "../../runtime/cpu/tensor.js";
 import { normal } from "../../runtime/rng.js";
 import { runKernelReadAll } from "../helpers/gpu.js";
-import { compileProgram } from "../../compiler/compile.js";
-import { trainCpu, type EpochReport } from "../../runtime/cpu/train.js";
-import { trainWebGpu } from "../../cli/backends.js";
+import { curvesOfSource, expectAgree } from "../helpers/backends.js";
 
 const BATCH = 3;
 
@@ -182,20 +180,9 @@ train {
 
 describe("normalization layers train alike on WebGPU and on the CPU", () => {
   it("BatchNorm over channels, GroupNorm, InstanceNorm and LayerNorm in one model", async () => {
-    const make = () => {
-      const result = compileProgram(IMAGE_MODEL, "samples/norm-images.dl");
-      expect(result.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
-      return result.program!;
-    };
-    const cpu: EpochReport[] = [];
-    const gpu: EpochReport[] = [];
-    await trainCpu(make(), { onEpoch: (e) => cpu.push(e) });
-    await trainWebGpu(make(), { onEpoch: (e) => gpu.push(e) });
+    const { cpu, gpu } = await curvesOfSource(IMAGE_MODEL, "samples/norm-images.dl");
     expect(gpu.length).toBe(3);
-    cpu.forEach((e, i) => {
-      expect(Math.abs(gpu[i]!.train_loss - e.train_loss) / e.train_loss, `train loss, epoch ${i + 1}`).toBeLessThan(1e-4);
-      expect(Math.abs(gpu[i]!.val_loss! - e.val_loss!) / e.val_loss!, `val loss, epoch ${i + 1}`).toBeLessThan(1e-4);
-    });
+    expectAgree(cpu, gpu);
     expect(cpu[2]!.train_loss).toBeLessThan(cpu[0]!.train_loss);
   }, 120_000);
 });

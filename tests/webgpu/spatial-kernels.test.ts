@@ -10,10 +10,7 @@ import { emitNode } from "../../codegen/wgsl/emit.js";
 import { ALL_KERNELS } from "../../runtime/cpu/all-kernels.js";
 import { normal } from "../../runtime/rng.js";
 import { runKernel } from "../helpers/gpu.js";
-import { compileProgram } from "../../compiler/compile.js";
-import { trainCpu, type EpochReport } from "../../runtime/cpu/train.js";
-import { trainWebGpu } from "../../cli/backends.js";
-import type { Program } from "../../runtime/program.js";
+import { curvesOfSource, expectAgree } from "../helpers/backends.js";
 
 function random(count: number, stream: number): Float32Array {
   const data = new Float32Array(count);
@@ -141,20 +138,9 @@ describe("training a model with pooling, maxout, concat, sum/mean and @", () => 
   // Same seed on both backends: per-epoch losses agree to 1e-4 relative (f32 rounding differs), as in
   // tests/webgpu/training.test.ts.
   it("agrees between WebGPU and the CPU reference", async () => {
-    const make = (): Program => {
-      const result = compileProgram(SPATIAL_MODEL, "/virtual/spatial.dl");
-      expect(result.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
-      return result.program!;
-    };
-    const cpu: EpochReport[] = [];
-    const gpu: EpochReport[] = [];
-    await trainCpu(make(), { onEpoch: (e) => cpu.push(e) });
-    await trainWebGpu(make(), { onEpoch: (e) => gpu.push(e) });
+    const { cpu, gpu } = await curvesOfSource(SPATIAL_MODEL, "/virtual/spatial.dl");
     expect(gpu.length).toBe(3);
-    cpu.forEach((e, i) => {
-      expect(Math.abs(gpu[i]!.train_loss - e.train_loss) / Math.abs(e.train_loss), `train loss, epoch ${i + 1}`).toBeLessThan(1e-4);
-      expect(Math.abs(gpu[i]!.val_loss! - e.val_loss!) / Math.abs(e.val_loss!), `val loss, epoch ${i + 1}`).toBeLessThan(1e-4);
-    });
+    expectAgree(cpu, gpu);
     expect(cpu[2]!.train_loss).toBeLessThan(cpu[0]!.train_loss);
   }, 120_000);
 });

@@ -10,6 +10,7 @@ import { trainWebGpu } from "../../cli/backends.js";
 import { optimizerDefaults, type OptimizerSpec } from "../../runtime/cpu/optimizers.js";
 import type { Program } from "../../runtime/program.js";
 import type { ScheduleSpec } from "../../runtime/schedules.js";
+import { curvesOf, expectAgree } from "../helpers/backends.js";
 
 function program(file: string, epochs: number) {
   const result = compileProgram(fs.readFileSync(file, "utf8"), file, undefined, { epochs });
@@ -17,25 +18,8 @@ function program(file: string, epochs: number) {
   return result.program!;
 }
 
-async function curvesOf(make: () => Program): Promise<{ cpu: EpochReport[]; gpu: EpochReport[] }> {
-  const cpu: EpochReport[] = [];
-  const gpu: EpochReport[] = [];
-  await trainCpu(make(), { onEpoch: (e) => cpu.push(e) });
-  await trainWebGpu(make(), { onEpoch: (e) => gpu.push(e) });
-  return { cpu, gpu };
-}
-
 function curves(file: string, epochs: number): Promise<{ cpu: EpochReport[]; gpu: EpochReport[] }> {
   return curvesOf(() => program(file, epochs));
-}
-
-function expectAgree(a: EpochReport[], b: EpochReport[]): void {
-  expect(b.length).toBe(a.length);
-  a.forEach((e, i) => {
-    expect(Math.abs(b[i]!.train_loss - e.train_loss) / Math.abs(e.train_loss), `train loss, epoch ${i + 1}`).toBeLessThan(1e-4);
-    if (e.val_loss !== undefined) expect(Math.abs(b[i]!.val_loss! - e.val_loss) / Math.abs(e.val_loss), `val loss, epoch ${i + 1}`).toBeLessThan(1e-4);
-    expect(b[i]!.lr).toBe(e.lr);
-  });
 }
 
 describe("WebGPU training agrees with the CPU reference", () => {
