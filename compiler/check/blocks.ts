@@ -14,7 +14,9 @@ export function blockCall(checker: BodyChecker, block: A.ModelDecl, expr: A.Call
   const tensorParams = block.params.filter((p) => p.type?.dims);
   const positional = expr.args.filter((a) => !a.name);
   // `B(a, b)` with every tensor input given applies the block now; `x |> B(64)` leaves the first input to the pipe.
-  const givesTensors = tensorParams.length > 0 && positional.length >= tensorParams.length && expr.args.slice(0, tensorParams.length).every((a) => !a.name);
+  // A literal (`x |> ConvBN(32)`) can never be a tensor input, so it configures the block instead.
+  const givesTensors =
+    tensorParams.length > 0 && positional.length >= tensorParams.length && expr.args.slice(0, tensorParams.length).every((a) => !a.name && !isLiteral(a.value));
   if (givesTensors) {
     const inputs = expr.args.slice(0, tensorParams.length).map((a) => checker.evaluate(a.value));
     if (inputs.some((v) => v.k !== "tensor")) {
@@ -25,6 +27,21 @@ export function blockCall(checker: BodyChecker, block: A.ModelDecl, expr: A.Call
     return layer.applyAll(inputs as TensorValue[], expr.span);
   }
   return blockLayer(checker, block, expr.callee, expr.args);
+}
+
+function isLiteral(expr: A.Expr): boolean {
+  switch (expr.kind) {
+    case "Number":
+    case "String":
+    case "Bool":
+    case "List":
+      return true;
+    case "Negate":
+    case "Paren":
+      return isLiteral(expr.kind === "Negate" ? expr.operand : expr.inner);
+    default:
+      return false;
+  }
 }
 
 /** A block object: a layer whose application runs the block's body; `applyAll` takes every tensor input. */

@@ -105,6 +105,16 @@ describe("`let`s and block parameters reach the program", () => {
     expect(program.nodes.filter((n) => n.op === "dropout" && !program.paramGrads.includes(n.id)).map((n) => n.attrs["p"]).slice(0, 2)).toEqual([0.25, 0.5]);
   });
 
+  it("a piped block's positional literal configures it (`x |> B(16)`), while `B(h)` still applies it to h", () => {
+    const model = "block B(x: f32[N, D], width: int = 8) {\n  return x |> dense(width) |> relu\n}\nmodel M(x: f32[N, 2]) -> f32[N, 3] {\n  h = x |> B(16)\n  return B(h) |> dense(3)\n}\n";
+    const program = lower(train("", model));
+    expect(program.params.filter((p) => p.name.endsWith(".weight")).map((p) => [p.name, p.shape])).toEqual([
+      ["B_0.dense_0.weight", [16, 2]],
+      ["B_1.dense_0.weight", [8, 16]],
+      ["dense_0.weight", [3, 8]],
+    ]);
+  });
+
   it("a named layer applied twice shares one set of weights; a named block too", () => {
     const model = "block R(x: f32[N, D]) {\n  return x |> dense(D) |> relu\n}\nmodel M(x: f32[N, 4]) -> f32[N, 3] {\n  fc = dense(4)\n  r = R\n  h = x |> fc |> fc |> r |> r\n  return h |> dense(3)\n}\n";
     const program = lower(train("", model).replace("spirals(n: 300)", "blobs(n: 300, features: 4)"));
