@@ -48,6 +48,11 @@ const CASES: Case[] = [
   // 5·15·13 output positions.
   { n: 5, cin: 7, h: 17, w: 15, cout: 33, k: [3, 3], stride: [1, 1], padding: [0, 0], dilation: [1, 1] },
   { n: 1, cin: 1, h: 5, w: 5, cout: 1, k: [5, 5], stride: [1, 1], padding: [0, 0], dilation: [1, 1] },
+  // Tile shapes chosen from the static sizes (codegen/wgsl/conv-gemm.ts): 9–16 output columns take the 64×16
+  // tile, and a depth Cin·kh·kw of at most 32 one slice of exactly that depth; the input gradient of 13
+  // channels and the weight gradient over 11 outputs take them too.
+  { n: 4, cin: 11, h: 12, w: 10, cout: 13, k: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] },
+  { n: 3, cin: 1, h: 15, w: 13, cout: 11, k: [3, 3], stride: [2, 1], padding: [1, 1], dilation: [1, 1] },
 ];
 
 function random(count: number, stream: number): Float32Array {
