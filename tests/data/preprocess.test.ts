@@ -73,7 +73,7 @@ describe("fitted preprocessing matches numpy", () => {
   });
 });
 
-describe("symmetric eigendecomposition (Householder + QL)", () => {
+describe("symmetric eigendecomposition (ml-matrix, ordered and sign-fixed)", () => {
   it("satisfies A·v = λ·v with orthonormal vectors, sorted, signs fixed, on an odd size", () => {
     const n = 37;
     const a = new Float64Array(n * n);
