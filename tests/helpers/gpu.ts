@@ -29,6 +29,7 @@ function storageBytes(count: number): number {
 /** One kernel compiled once and bound to its own buffers, to run many times (an optimizer over a long run). */
 export class KernelRunner {
   private readonly errors: string[] = [];
+  private readonly onError = (e: Event) => this.errors.push((e as GPUUncapturedErrorEvent).error.message);
   private readonly buffers = new Map<Key, GPUBuffer>();
   private readonly uniform: GPUBuffer;
   private readonly pipeline: GPUComputePipeline;
@@ -39,7 +40,8 @@ export class KernelRunner {
     private readonly kernel: KernelSource,
     private readonly sizes: Map<Key, number>,
   ) {
-    device.addEventListener("uncapturederror", (e) => this.errors.push((e as GPUUncapturedErrorEvent).error.message));
+    // Removed again in destroy(): one listener per live runner, not one per runner ever made.
+    device.addEventListener("uncapturederror", this.onError);
     for (const [key, count] of sizes) {
       this.buffers.set(key, device.createBuffer({ size: storageBytes(count), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC }));
     }
@@ -94,6 +96,7 @@ export class KernelRunner {
   }
 
   destroy(): void {
+    this.device.removeEventListener("uncapturederror", this.onError);
     for (const b of this.buffers.values()) b.destroy();
     this.uniform.destroy();
   }
