@@ -174,6 +174,10 @@ export const LAYERS: BuiltinSpec[] = [
       const [kh, kw] = pair(args, "kernel", 2);
       const [sh, sw] = args.has("stride") ? pair(args, "stride", 1) : [kh, kw];
       const [ph, pw] = pair(args, "padding", 0);
+      // PyTorch refuses wider padding ("pad should be at most half of kernel size"): a window could hold only padding.
+      if (kh !== undefined && kw !== undefined && ph !== undefined && 2 * ph > Math.min(kh, kw)) {
+        throw new ShapeError(`\`${name}\` with padding ${ph} pads more than half its ${kh === kw ? kh : `${kh}×${kw}`} window`, `use a padding of at most ${Math.floor(Math.min(kh, kw) / 2)}, as PyTorch requires`, "E0306");
+      }
       return [input[0]!, input[1]!, windowOut(input[2]!, kh, sh, ph, 1, name), windowOut(input[3]!, kw, sw, pw, 1, name)];
     },
   })),

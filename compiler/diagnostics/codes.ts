@@ -187,8 +187,8 @@ export const DIAGNOSTIC_CODES = {
   },
   E0306: {
     severity: "error",
-    title: "window leaves no output",
-    explanation: "A convolution or pooling window is larger than its (padded) input, so the output would be empty.",
+    title: "window does not fit its input",
+    explanation: "A convolution or pooling window is larger than its (padded) input, so the output would be empty; or a pooling window is padded by more than half its size, so a window could hold only padding (PyTorch refuses that too).",
     bad: "model M(x: f32[N, 1, 4, 4]) -> f32[N, 2] {\n  return x |> conv2d(2, kernel: 5) |> flatten |> dense(2)\n}\n",
     good: "model M(x: f32[N, 1, 4, 4]) -> f32[N, 2] {\n  return x |> conv2d(2, kernel: 3) |> flatten |> dense(2)\n}\n",
   },

@@ -231,7 +231,15 @@ describe("forms the backends refuse, by name", () => {
     expect(refusals("model M(x: f32[N, 2, 3]) -> f32[N, 2, 4] {\n  w = param([3, 4])\n  return x @ w\n}\n")).toEqual([expect.stringContaining("`@` of a batched tensor of rank 3")]);
   });
 
-  it("pooling with padding wider than half the kernel, as PyTorch", () => {
-    expect(refusals("model M(x: f32[N, 1, 6, 6]) -> f32[N, 1, 5, 5] {\n  return x |> maxpool(kernel: 2, padding: 2)\n}\n")).toEqual([expect.stringContaining("padding 2 wider than half its kernel")]);
+});
+
+describe("what the checker refuses before lowering", () => {
+  it("pooling with padding wider than half the window, as PyTorch (E0306, at the layer, with the largest padding allowed)", () => {
+    const errors = checkText("model M(x: f32[N, 1, 6, 6]) -> f32[N, 1, 5, 5] {\n  return x |> maxpool(kernel: 2, padding: 2)\n}\n").diagnostics.filter((d) => d.severity === "error");
+    expect(errors.map((d) => [d.code, d.message])).toEqual([["E0306", "`maxpool` with padding 2 pads more than half its 2 window"]]);
+    expect(errors[0]!.help).toContain("at most 1");
+    // Half the window exactly is allowed, as in PyTorch; a [2, 4] window allows padding 1 only.
+    expect(checkText("model M(x: f32[N, 1, 6, 6]) -> f32[N, 1, 4, 4] {\n  return x |> avgpool(kernel: 2, padding: 1)\n}\n").diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(checkText("model M(x: f32[N, 1, 6, 6]) -> f32[N, 1, 4, 4] {\n  return x |> avgpool(kernel: [2, 4], padding: 2)\n}\n").diagnostics.map((d) => d.code)).toContain("E0306");
   });
 });

@@ -18,10 +18,6 @@ function pool(op: "maxpool2d" | "avgpool2d"): LayerLowering {
     const stride = pair(a.value("stride"));
     const padding = a.num("padding");
     if (!kernel || !stride) return refuse(scope.diagnostics, a.call.span, `\`${a.call.builtin}\` with a kernel or stride that is not a number or [h, w]`, "write `kernel: 2` or `kernel: [2, 3]`");
-    // PyTorch rejects wider padding ("pad should be at most half of kernel size"): a window could be all padding.
-    if (2 * padding > Math.min(kernel[0], kernel[1])) {
-      return refuse(scope.diagnostics, a.spanOf("padding"), `\`${a.call.builtin}\` with padding ${padding} wider than half its kernel`, "use a padding of at most half the kernel size, as PyTorch requires");
-    }
     const attrs: Attrs = { kh: kernel[0], kw: kernel[1], sh: stride[0], sw: stride[1], ph: padding, pw: padding };
     return (x) => scope.b.unary(op, x, attrs);
   };
