@@ -1,5 +1,5 @@
 // Layers and activations: applied with `|>`, each maps an input shape (batch first) to an output shape.
-import { multiplyDims, type Dim, type Shape } from "../check/shapes.js";
+import { multiplyDims, windowOutput, type Dim, type Shape } from "../check/shapes.js";
 import { ShapeError, type ArgType, type ArgValues, type BuiltinSpec, type ParamSpec } from "./types.js";
 
 const positiveInt: ArgType = { t: "number", min: 1, integer: true };
@@ -54,7 +54,7 @@ function windowOut(size: Dim, kernel: number | undefined, stride: number | undef
   if (typeof size !== "number" || kernel === undefined || stride === undefined || padding === undefined || dilation === undefined) {
     return typeof size === "number" ? `${what}_out` : size;
   }
-  const out = Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
+  const out = windowOutput(size, kernel, stride, padding, dilation);
   if (out < 1) {
     throw new ShapeError(
       `\`${what}\` with kernel ${kernel}, stride ${stride}, padding ${padding} leaves no output on an axis of size ${size}`,

@@ -40,3 +40,11 @@ export function broadcast(a: Shape, b: Shape): Shape | undefined {
   }
   return out;
 }
+
+/**
+ * PyTorch's output size of a convolution or pooling window swept along one axis (floor division, no
+ * ceil_mode): the checker, the graph's shape rules and the kernels all size windows with this one formula.
+ */
+export function windowOutput(size: number, kernel: number, stride: number, padding: number, dilation = 1): number {
+  return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
+}

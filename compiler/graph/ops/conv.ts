@@ -5,6 +5,7 @@
 // `dilation` are [h, w] pairs. Its gradients are convolutions of their own (transposed for the input), so no
 // im2col buffer or transposed copy of anything is ever built.
 import type { Attrs, Dim, Shape } from "../ir.js";
+import { windowOutput } from "../../check/shapes.js";
 import type { OpDef } from "../ops.js";
 
 export interface ConvGeometry {
@@ -18,10 +19,6 @@ export function convGeometry(attrs: Record<string, unknown>): ConvGeometry {
   return { stride: pair("stride"), padding: pair("padding"), dilation: pair("dilation") };
 }
 
-/** PyTorch's output size along one axis. */
-export function convOut(size: number, kernel: number, stride: number, padding: number, dilation: number): number {
-  return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
-}
 
 const geometryAttrs = (attrs: Attrs): Attrs => ({ stride: attrs["stride"]!, padding: attrs["padding"]!, dilation: attrs["dilation"]! });
 
@@ -29,7 +26,7 @@ export const CONV_OPS: Record<string, OpDef> = {
   conv2d: {
     shape: ([x, w], attrs) => {
       const { stride, padding, dilation } = convGeometry(attrs);
-      const axis = (k: 0 | 1): Dim => convOut(x![2 + k] as number, w![2 + k] as number, stride[k], padding[k], dilation[k]);
+      const axis = (k: 0 | 1): Dim => windowOutput(x![2 + k] as number, w![2 + k] as number, stride[k], padding[k], dilation[k]);
       return [x![0]!, w![0]!, axis(0), axis(1)];
     },
     grad: (g, { inputs: [x, w, bias], attrs }, dy) => {

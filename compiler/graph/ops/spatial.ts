@@ -2,12 +2,13 @@
 // Pooling over [N, C, H, W] (attrs kh, kw, sh, sw, ph, pw), maxout over [N, F] (attr k), concatenation and
 // slicing along an axis, and sum/mean over one axis. Axes in attrs are non-negative.
 import type { Dim, Shape } from "../ir.js";
+import { windowOutput } from "../../check/shapes.js";
 import type { OpDef } from "../ops.js";
 
 /** The output size of a window sweep, as PyTorch's pooling without ceil_mode. */
 export function pooledSize(size: Dim, kernel: number, stride: number, padding: number): Dim {
   if (typeof size !== "number") throw new Error("internal: pooling over a batch-sized axis");
-  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+  return windowOutput(size, kernel, stride, padding);
 }
 
 const pooled = ([x]: Shape[], a: Record<string, unknown>): Shape => {
