@@ -19,8 +19,11 @@ export interface Manifest {
   dslc: string;
   model: string;
   program: Program;
-  /** `probe` holds the kernels of the update/weight probe when `monitor` asks for it. */
-  modes: Record<"train" | "eval", ManifestMode> & { probe?: ManifestMode };
+  /**
+   * `augment` holds the kernels augmenting training batches on the device (run first in each step) when the
+   * data has augmentations; `probe` those of the update/weight probe when `monitor` asks for it.
+   */
+  modes: Record<"train" | "eval", ManifestMode> & { augment?: ManifestMode; probe?: ManifestMode };
   /** The flat parameter buffers: floats per chunk, and [parameter node, chunk, offset]. */
   layout: { chunks: number[]; place: [number, number, number][] };
   buffers: { node: number | string; name?: string; shape: (number | "N")[] }[];
@@ -46,7 +49,8 @@ export function loadCompiled(dir: string | URL): CompiledModel {
   });
   const layout = { chunks: manifest.layout.chunks, place: new Map(manifest.layout.place.map(([node, chunk, offset]) => [node, { chunk, offset }])) };
   const probe = manifest.modes.probe && mode(manifest.modes.probe).kernels;
-  return { manifest, plan: { train: mode(manifest.modes.train), eval: mode(manifest.modes.eval), probe, layout } };
+  const augment = manifest.modes.augment && mode(manifest.modes.augment).kernels;
+  return { manifest, plan: { train: mode(manifest.modes.train), eval: mode(manifest.modes.eval), augment, probe, layout } };
 }
 
 export interface RunOptions extends TrainOptions {

@@ -105,6 +105,8 @@ export interface StepReading {
 export interface TrainingBackend {
   readonly name: "cpu" | "webgpu";
   readonly adapter: string;
+  /** True when the backend augments training batches itself (on the device): the loop then hands them over raw. */
+  readonly augmentsOnDevice?: boolean;
   /**
    * Runs one training step (forward, backward, update) with the schedule's learning rate and, when it cycles
    * it, momentum (β₁ for the Adam family). When `read` is set it also reads back this step's loss (and with
@@ -186,8 +188,9 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
     let validation: Measurements | undefined;
     for (const indices of epochBatches(data.train.count, batchSize, { shuffle: loop.shuffle, dropLast: loop.dropLast, seed: loop.seed, epoch })) {
       if (step >= totalSteps) break;
-      // Gathered (and augmented) here for every backend: the CPU and WebGPU backends see identical batches.
-      const batch = trainingBatch(data.train, indices, program.data, loop.seed, step);
+      // Gathered here for every backend, and augmented here unless the backend augments on the device with
+      // the same draws: the CPU and WebGPU backends see identical batches.
+      const batch = trainingBatch(data.train, indices, program.data, loop.seed, step, { augment: !backend.augmentsOnDevice });
       const hyper = hyperAt(step, epoch);
       const logged = step % loop.logEvery === 0;
       const reading = backend.step(batch, step, hyper, logged ? { probe: probing } : undefined);

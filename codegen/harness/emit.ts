@@ -28,6 +28,7 @@ export async function emitTrainer(program: Program, plan: KernelPlan, sourceFile
     }),
   });
   const modes: Manifest["modes"] = { train: mode("train", plan.train.kernels, plan.train.aliases), eval: mode("eval", plan.eval.kernels, plan.eval.aliases) };
+  if (plan.augment) modes.augment = mode("augment", plan.augment, new Map());
   if (plan.probe) modes.probe = mode("probe", plan.probe, new Map());
   const manifest: Manifest = {
     dslc: version,

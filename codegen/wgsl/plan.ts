@@ -12,6 +12,8 @@ import { conv2dKernel } from "./ops/conv.js";
 import { elementwiseGroups, emitFused, isElementwise } from "./fuse.js";
 import { emitMetrics, emitProbe } from "./metrics.js";
 import { emitOptimizer, supportsOptimizer } from "./optimizer.js";
+import { emitAugmentations } from "./augment.js";
+import { augmentationsOf } from "../../runtime/data/pipeline.js";
 
 export interface ModePlan {
   kernels: KernelSource[];
@@ -22,6 +24,11 @@ export interface ModePlan {
 export interface KernelPlan {
   train: ModePlan;
   eval: ModePlan;
+  /**
+   * Run first in every training step when the data has augmentations: they read the raw batch the host
+   * wrote and write the augmented batch into the model's input (runtime/webgpu/augment-buffers.ts).
+   */
+  augment?: KernelSource[];
   /** Run after a logged training step when `monitor` asks for update/weight ratios or the gradient norm (one per chunk). */
   probe?: KernelSource[];
   /** Where each parameter lives in the flat buffers, in chunks of at most one storage binding. */
@@ -141,5 +148,14 @@ export function planKernels(program: Program, options: { fuse?: boolean; binding
   const probing = monitorsProbe(program.loop.monitor);
   const tensors = program.params.map((p, index) => ({ ...layout.place.get(p.node)!, count: p.shape.reduce((a, d) => a * d, 1), index }));
   const probe = layout.chunks.map((_, c) => emitProbe(c, tensors.filter((t) => t.chunk === c)));
-  return { train, eval: evaluation, probe: probing ? probe : undefined, layout };
+  return { train, eval: evaluation, augment: augmentKernels(program), probe: probing ? probe : undefined, layout };
+}
+
+function augmentKernels(program: Program): KernelSource[] | undefined {
+  const augmentations = augmentationsOf(program.data);
+  if (augmentations.length === 0) return undefined;
+  // The checker makes the model's input [N, ...example shape] and refuses augmentations of non-images.
+  const example = program.nodes[program.input]!.shape.slice(1);
+  if (example.length !== 3 || !example.every((d): d is number => typeof d === "number")) throw new UnsupportedOnWebGpu(`image augmentations need an input shaped [N, C, H, W], but it is [${program.nodes[program.input]!.shape.join(", ")}]`);
+  return emitAugmentations(augmentations, example as [number, number, number], program.input);
 }

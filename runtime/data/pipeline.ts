@@ -89,10 +89,12 @@ export function augmentationsOf(spec: DataSpec): Augmentation[] {
 
 /**
  * A training batch: the examples at `indices`, augmented with draws keyed by the seed and the optimizer
- * step. Both backends take their batches from here, so they see identical batches.
+ * step. Both backends take their batches from here, so they see identical batches; a backend that
+ * augments on the device (with the same draws) takes them with `augment: false`.
  */
-export function trainingBatch(train: Dataset, indices: ArrayLike<number>, spec: DataSpec, seed: number, step: number): Dataset {
-  return augmentBatch(subset(train, indices), augmentationsOf(spec), seed, step);
+export function trainingBatch(train: Dataset, indices: ArrayLike<number>, spec: DataSpec, seed: number, step: number, options: { augment?: boolean } = {}): Dataset {
+  const batch = subset(train, indices);
+  return options.augment === false ? batch : augmentBatch(batch, augmentationsOf(spec), seed, step);
 }
 
 /** The training batch size; a full batch is the whole training split, whose size needs the data. */

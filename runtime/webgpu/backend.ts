@@ -20,6 +20,7 @@ import type { Program } from "../program.js";
 import { nextOptimizerScalars, NO_UPDATE, type OptimizerScalars, type ScalarState } from "../optimizer-scalars.js";
 import type { StepHyperparameters } from "../schedules.js";
 import type { GpuContext } from "./device.js";
+import { AUGMENT_RAW } from "./augment-buffers.js";
 
 
 interface Compiled {
@@ -45,7 +46,11 @@ export class WebGpuBackend implements TrainingBackend {
   private readonly globals: GPUBuffer;
   /** The optimizer's step count and the like, from which each step's scalars are computed. */
   private readonly scalarState: ScalarState = { step: 0, momentumStarted: false };
+  /** The training step's kernels, the augmentation kernels (when the data has augmentations) first. */
   private readonly train: Compiled[];
+  private readonly augment: Compiled[];
+  /** Training batches are augmented by the first kernels of the step, so the loop hands them over raw. */
+  readonly augmentsOnDevice: boolean;
   private readonly evaluation: Compiled[];
   /** The probe kernels (one per parameter chunk), when `monitor` asks for update ratios or the gradient norm. */
   private readonly probe?: Compiled[];
@@ -87,7 +92,9 @@ export class WebGpuBackend implements TrainingBackend {
     this.bufferBytes = memoryReport(buffers).total;
     this.globals = this.device.createBuffer({ size: GLOBALS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.owned.push(this.globals);
-    this.train = this.compile(plan.train, this.modeBuffers[0]!);
+    this.augment = plan.augment ? this.compile({ kernels: plan.augment, aliases: new Map() }, this.modeBuffers[0]!) : [];
+    this.augmentsOnDevice = plan.augment !== undefined;
+    this.train = [...this.augment, ...this.compile(plan.train, this.modeBuffers[0]!)];
     this.evaluation = this.compile(plan.eval, this.modeBuffers[1]!);
     this.probe = plan.probe && this.compile({ kernels: plan.probe, aliases: new Map() }, this.modeBuffers[0]!);
     this.dispatchesPerStep = this.train.length;
@@ -126,9 +133,10 @@ export class WebGpuBackend implements TrainingBackend {
     });
   }
 
-  private writeBatch(batch: Dataset, step: number, scalars: OptimizerScalars): void {
+  /** `raw`: a training batch still to be augmented by the step's first kernels. */
+  private writeBatch(batch: Dataset, step: number, scalars: OptimizerScalars, raw = false): void {
     if (batch.count > this.maxBatch) throw new Error(`internal: batch ${batch.count} exceeds the buffers' ${this.maxBatch}`);
-    this.write(this.program.input, batch.x);
+    this.write(raw ? AUGMENT_RAW : this.program.input, batch.x);
     this.write(this.program.labels, batch.y);
     this.device.queue.writeBuffer(this.globals, 0, packGlobals({ batch: batch.count, step, seed: this.seed }, scalars));
   }
@@ -150,7 +158,7 @@ export class WebGpuBackend implements TrainingBackend {
   }
 
   step(batch: Dataset, step: number, hyper: StepHyperparameters, read?: { probe: boolean }): Promise<StepReading> | undefined {
-    this.writeBatch(batch, step, nextOptimizerScalars(this.program.optimizer, this.scalarState, hyper));
+    this.writeBatch(batch, step, nextOptimizerScalars(this.program.optimizer, this.scalarState, hyper), this.augmentsOnDevice);
     if (!read) {
       this.run(this.train, batch.count);
       return undefined;
@@ -176,6 +184,16 @@ export class WebGpuBackend implements TrainingBackend {
       const names = this.program.params.map((p) => p.name);
       return { loss: values[3]!, probe: probe ? probeReport(names, values.subarray(4, 4 + 3 * names.length)) : undefined };
     });
+  }
+
+  /**
+   * Runs only the augmentation kernels on a raw batch as training step `step` would, and reads the model's
+   * input back: what the step trains on (for comparing with the host's augmentation).
+   */
+  async augmentedBatch(batch: Dataset, step: number): Promise<Float32Array> {
+    this.writeBatch(batch, step, NO_UPDATE, true);
+    this.run(this.augment, batch.count);
+    return this.read(this.program.input, batch.count * batch.features);
   }
 
   private async read(key: number | string, count: number): Promise<Float32Array> {

@@ -8,6 +8,7 @@ import { optimizerStateNames } from "./state.js";
 import { flatKey, type FlatLayout } from "./layout.js";
 import { planMemory } from "./memory.js";
 import { METRICS_FLOATS } from "../../codegen/wgsl/metrics.js";
+import { AUGMENT_RAW, AUGMENT_SCRATCH } from "./augment-buffers.js";
 
 /** What a buffer holds, for the memory report. */
 export type BufferKind = "parameters" | "gradients" | "optimizer state" | "batch" | "running statistics" | "monitoring" | "activations";
@@ -66,6 +67,9 @@ export function planBuffers(program: Program, plan: KernelPlan, trainingBatch: n
   const sizeOf = (node: { shape: (number | "N")[] }) => bytes(node.shape.reduce<number>((p, d) => p * (d === "N" ? maxBatch : d), 1));
   own(program.input, sizeOf(program.nodes[program.input]!), "batch");
   own(program.labels, sizeOf(program.nodes[program.labels]!), "batch");
+  // The raw batch of on-device augmentation, and a second buffer when a chain of augmentations alternates.
+  if (plan.augment) own(AUGMENT_RAW, sizeOf(program.nodes[program.input]!), "batch");
+  if (plan.augment && plan.augment.length > 1) own(AUGMENT_SCRATCH, sizeOf(program.nodes[program.input]!), "batch");
   for (const s of program.state) own(s.node, sizeOf(program.nodes[s.node]!), "running statistics");
   own("metrics", bytes(METRICS_FLOATS), "monitoring");
   if (plan.probe) own("probe", bytes(3 * program.params.length), "monitoring");

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as prettier from "prettier";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Manifest } from "../../runtime/index.js";
+import { loadCompiled, type Manifest } from "../../runtime/index.js";
 import { dslc } from "../helpers/cli.js";
 
 // Inside the repository, so that `import "dslc/runtime"` resolves to this package (self-reference).
@@ -65,6 +65,21 @@ describe("emitted kernel files", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     for (const name of fs.readdirSync(path.join(dir, "out/kernels/train"))) expect(name.length).toBeLessThanOrEqual(90);
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe("emitted augmentation kernels", () => {
+  it("are listed in the manifest's augment mode and loaded back as the plan's first training kernels", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dslc-emit-augment-"));
+    const result = await dslc("samples/digits_cnn.dl", "-o", dir);
+    expect(result.code).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as Manifest;
+    // digits_cnn augments with random_crop then gaussian_noise: one kernel each, the last writing the input.
+    expect(manifest.modes.augment!.kernels.map((k) => k.label)).toEqual(["augment 0 random_crop", "augment 1 gaussian_noise"]);
+    expect(manifest.modes.augment!.kernels.at(-1)!.bindings.at(-1)).toEqual({ node: manifest.program.input, write: true });
+    const compiled = loadCompiled(dir);
+    expect(compiled.plan.augment!.map((k) => k.code)).toEqual(manifest.modes.augment!.kernels.map((k) => fs.readFileSync(path.join(dir, k.file), "utf8")));
     fs.rmSync(dir, { recursive: true });
   });
 });

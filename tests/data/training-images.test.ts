@@ -1,6 +1,6 @@
 // Images through the whole trainer: an IDX source (gzipped) and a CSV shaped as images, preprocessed per
 // channel and augmented, train on the CPU reference and on WebGPU with loss curves that agree to 1e-4
-// relative: the augmented batches are made once, on the host, for both backends.
+// relative: the CPU reference augments batches on the host and WebGPU on the device, with the same draws.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
