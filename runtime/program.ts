@@ -41,7 +41,7 @@ export interface ProgramParam {
 
 export type DataSource =
   /** `shape`: each row's features are one example of this shape (row-major, e.g. [C, H, W]). */
-  | { kind: "csv"; path: string; label: string; shape?: number[] }
+  | { kind: "csv"; path: string; label: string; shape?: number[]; /** Multiplies every feature (not the label) as read; 1 when absent. */ scale?: number }
   /** MNIST's IDX files (gzipped or not); pixel values are multiplied by `scale`. */
   | { kind: "idx"; images: string; labels: string; scale: number; test?: { images: string; labels: string } }
   /** NumPy .npy arrays: x's first axis counts examples; x's values are multiplied by `scale`. */

@@ -18,6 +18,7 @@ export const DATA_SOURCES: BuiltinSpec[] = [
       { name: "path", type: { t: "string" }, required: true, doc: "Path relative to the .dl file." },
       { name: "label", type: { t: "string" }, required: true, doc: "Name of the label column." },
       { name: "shape", type: { t: "list", of: count }, doc: "Reshape each row's features, e.g. [1, 8, 8]." },
+      scale,
     ],
   },
   {

@@ -2,7 +2,7 @@
 // the kind of target, the number of examples, and that the files it names exist and fit the description.
 import * as path from "node:path";
 import type * as A from "../../grammar/ast.js";
-import type { ArgValues, ResolvedCall } from "../builtins/types.js";
+import { isResolvedCall, type ArgValues, type ResolvedCall } from "../builtins/types.js";
 import { checkReference, type ArgScope } from "./args.js";
 import type { CheckContext } from "./context.js";
 import { suggestFix } from "./suggest.js";
@@ -48,6 +48,7 @@ export function checkData(expr: A.Expr, ctx: CheckContext, scope: ArgScope): Dat
       continue;
     }
     const resolved = checkReference(stage, "data_transform", ctx, scope, name);
+    if (resolved?.builtin === "augment") checkAugmentations(resolved, ctx);
     if (!info || !resolved) continue;
     info.transforms.push(resolved);
     const args = resolved.args;
@@ -93,6 +94,24 @@ export function checkData(expr: A.Expr, ctx: CheckContext, scope: ArgScope): Dat
     }
   }
   return info;
+}
+
+/** What one argument's range cannot say: `random_scale` draws its factor from [min, max], so min must not exceed max. */
+function checkAugmentations(augment: ResolvedCall, ctx: CheckContext): void {
+  const list = augment.args.get("with");
+  for (const call of (Array.isArray(list) ? list : []).filter(isResolvedCall)) {
+    if (call.builtin !== "random_scale") continue;
+    const [min, max] = [call.args.get("min"), call.args.get("max")];
+    if (typeof min !== "number" || typeof max !== "number" || min <= max) continue;
+    // At the argument written; where only one is written, the other holds its default, which the help names.
+    const at = call.written.has("min") ? "min" : "max";
+    const other = at === "min" ? "max" : "min";
+    const defaulted = call.written.has(other) ? "" : ` (\`${other}\` defaults to ${call.args.get(other)})`;
+    ctx.report("E0202", call.written.get(at) ?? call.span, `\`random_scale\` draws its factor from [min, max], but min (${min}) exceeds max (${max})`, {
+      label: "min above max",
+      help: call.written.has("min") && call.written.has("max") ? `swap them: min must not exceed max, e.g. \`random_scale(min: ${max}, max: ${min})\`` : `min must not exceed max${defaulted}: write both, e.g. \`random_scale(min: ${Math.min(min, max)}, max: ${Math.max(min, max)})\``,
+    });
+  }
 }
 
 function checkSource(expr: A.Expr, ctx: CheckContext, scope: ArgScope): DataInfo | undefined {

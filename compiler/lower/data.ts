@@ -25,7 +25,7 @@ function sourceOf(a: ArgReader, baseDir: string): DataSource {
   switch (a.call.builtin) {
     case "csv": {
       const shape = a.value("shape");
-      const source: DataSource = { kind: "csv", path: path.resolve(baseDir, a.str("path")), label: a.str("label") };
+      const source: DataSource = { kind: "csv", path: path.resolve(baseDir, a.str("path")), label: a.str("label"), scale: a.num("scale") };
       return Array.isArray(shape) ? { ...source, shape: shape as number[] } : source;
     }
     case "idx": {

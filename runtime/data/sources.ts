@@ -34,7 +34,7 @@ export function loadTestSource(source: DataSource): Dataset | undefined {
 export function loadSource(source: DataSource, seed: number): Dataset {
   switch (source.kind) {
     case "csv": {
-      const data = loadCsv(source.path, source.label);
+      const data = loadCsv(source.path, source.label, source.scale ?? 1);
       if (!source.shape) return data;
       const size = source.shape.reduce((p, d) => p * d, 1);
       if (size !== data.features) throw new DataError(`shape [${source.shape.join(", ")}] holds ${size} values, but \`${source.path}\` has ${data.features} features per row`);
@@ -100,7 +100,8 @@ export function loadSource(source: DataSource, seed: number): Dataset {
   }
 }
 
-export function loadCsv(file: string, label: string): Dataset {
+/** Features are multiplied by `scale` as read (the label column is not), as `idx` and `npy` do. */
+export function loadCsv(file: string, label: string, scale = 1): Dataset {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -123,7 +124,7 @@ export function loadCsv(file: string, label: string): Dataset {
       const value = Number(cells[c]);
       if (!Number.isFinite(value)) throw new DataError(`row ${r + 2}, column \`${header[c]}\` of \`${file}\` is not a number: \`${cells[c]}\``);
       if (c === labelIndex) y[r] = value;
-      else x[r * features + f++] = value;
+      else x[r * features + f++] = value * scale;
     }
   }
   return { x, y, count, features, targets: 1 };

@@ -10,50 +10,19 @@ import { describe, expect, it } from "vitest";
 import { differentiate } from "../../compiler/graph/autodiff.js";
 import { Graph, type Dim } from "../../compiler/graph/ir.js";
 import { GraphBuilder } from "../../compiler/graph/ops.js";
-import { gradcheck } from "../../runtime/cpu/gradcheck.js";
 import { execute } from "../../runtime/cpu/interpreter.js";
 import { dropoutScale, type KernelContext } from "../../runtime/cpu/kernels.js";
 import { ACTIVATION_KERNELS } from "../../runtime/cpu/kernels/activation.js";
 import type { Tensor } from "../../runtime/cpu/tensor.js";
 import { initialize } from "../../runtime/init.js";
-import { normal } from "../../runtime/rng.js";
+import { BATCH, checkLeaves, gradcheckGraph, randomTensor } from "../helpers/gradcheck.js";
 import { lowerModelText } from "../helpers/lower.js";
 
-const BATCH = 3;
 const golden = JSON.parse(fs.readFileSync("tests/golden/activation.json", "utf8"));
-
-function randomTensor(shape: number[], stream: number, scale = 1): Tensor {
-  const data = new Float64Array(shape.reduce((p, d) => p * d, 1));
-  for (let i = 0; i < data.length; i++) data[i] = scale * normal(7, stream, 0, i);
-  return { shape, data };
-}
-
-function expectGradcheck(results: ReturnType<typeof gradcheck>): void {
-  for (const r of results) {
-    expect(r.checked).toBeGreaterThan(0);
-    if (r.worstAbsoluteError > 1e-8) expect(r.worstRelativeError, `${r.name}: relative error`).toBeLessThan(1e-6);
-  }
-}
 
 /** Leaves of the given shapes (normal × `scale`), `body` on them, Σ out·w with fixed w; checks every leaf's gradient. */
 function check(shapes: Dim[][], body: (b: GraphBuilder, leaves: number[]) => number, scale = 1) {
-  const graph = new Graph();
-  const b = new GraphBuilder(graph);
-  const values = new Map<number, Tensor>();
-  const leaves = shapes.map((shape, k) => {
-    const id = b.add("param", [], shape, { shape });
-    const concrete = shape.map((d) => (d === "N" ? BATCH : d));
-    graph.params.push({ node: id, name: `leaf${k}`, shape: concrete, init: { kind: "zeros" }, role: "weight", fanIn: 1, fanOut: 1 });
-    values.set(id, randomTensor(concrete, k, scale));
-    return id;
-  });
-  const out = body(b, leaves);
-  const outShape = graph.shape(out).map((d) => (d === "N" ? BATCH : d));
-  const weights = b.add("param", [], graph.shape(out), { shape: graph.shape(out) });
-  values.set(weights, randomTensor(outShape, 99));
-  const loss = b.add("sum_all", [b.binary("mul", out, weights)]);
-  const grads = differentiate(graph, loss);
-  expectGradcheck(gradcheck(graph.nodes, values, loss, graph.params.map((p, k) => ({ node: p.node, grad: grads.params[k]!, name: p.name })), { seed: 1, step: 0, training: true, batch: BATCH }));
+  checkLeaves(shapes, body, { scale });
 }
 
 function expectClose(actual: ArrayLike<number>, expected: number[], label: string, relative = 1e-12, absolute = 1e-13): void {
@@ -113,14 +82,8 @@ describe("gradients match finite differences", () => {
     graph.params.forEach((p, k) => values.set(p.node, randomTensor(p.shape, 20 + k)));
     graph.params.push({ node: lowered.input, name: "x", shape: [BATCH, 5], init: { kind: "zeros" }, role: "weight", fanIn: 5, fanOut: 5 });
     values.set(lowered.input, randomTensor([BATCH, 5], 30));
-    const b = new GraphBuilder(graph);
-    const w = b.add("input", [], ["N", 3], { shape: ["N", 3] });
-    values.set(w, randomTensor([BATCH, 3], 31));
-    const loss = b.add("sum_all", [b.binary("mul", lowered.output, w)]);
-    const grads = differentiate(graph, loss);
-    const results = gradcheck(graph.nodes, values, loss, graph.params.map((p, k) => ({ node: p.node, grad: grads.params[k]!, name: p.name })), { ...CTX, batch: BATCH });
+    const results = gradcheckGraph(graph, lowered.output, values, { seed: CTX.seed });
     expect(results.map((r) => r.name.split(".").pop())).toEqual(["weight_v", "weight_g", "bias", "x"]);
-    expectGradcheck(results);
   });
 });
 

@@ -2,50 +2,14 @@
 // against central finite differences in float64 (step 1e-6). Tolerance: relative error ≤ 1e-6, or absolute
 // ≤ 1e-8 where the gradient is ~0. Each case reduces the op's output to a scalar with fixed random weights
 // so every output element contributes.
-import { describe, expect, it } from "vitest";
-import { differentiate } from "../../compiler/graph/autodiff.js";
-import { Graph, type Dim } from "../../compiler/graph/ir.js";
-import { GraphBuilder } from "../../compiler/graph/ops.js";
-import { gradcheck } from "../../runtime/cpu/gradcheck.js";
-import { normal } from "../../runtime/rng.js";
-import type { Tensor } from "../../runtime/cpu/tensor.js";
+import { describe, it } from "vitest";
+import type { Dim } from "../../compiler/graph/ir.js";
+import type { GraphBuilder } from "../../compiler/graph/ops.js";
+import { checkLeaves } from "../helpers/gradcheck.js";
 
-const BATCH = 3;
-
-function randomTensor(shape: number[], stream: number, offset = 0): Tensor {
-  const data = new Float64Array(shape.reduce((p, d) => p * d, 1));
-  for (let i = 0; i < data.length; i++) data[i] = normal(7, stream, 0, i) + offset;
-  return { shape, data };
-}
-
-/** Builds leaves of the given shapes, applies `body`, and checks the gradient of every leaf. */
+/** Leaves of the given shapes, `body` on them; `positive` shifts the leaves by +3 (divisors, rsqrt's argument). */
 function check(shapes: Dim[][], body: (b: GraphBuilder, leaves: number[]) => number, options: { training?: boolean; positive?: boolean; labels?: number[] } = {}) {
-  const graph = new Graph();
-  const b = new GraphBuilder(graph);
-  const values = new Map<number, Tensor>();
-  const leaves = shapes.map((shape, k) => {
-    const id = b.add("param", [], shape, { shape });
-    const concrete = shape.map((d) => (d === "N" ? BATCH : d));
-    graph.params.push({ node: id, name: `leaf${k}`, shape: concrete, init: { kind: "zeros" }, role: "weight", fanIn: 1, fanOut: 1 });
-    values.set(id, randomTensor(concrete, k, options.positive ? 3 : 0));
-    return id;
-  });
-  let labels: number | undefined;
-  if (options.labels) {
-    labels = b.add("input", [], ["N"], { shape: ["N"] });
-    values.set(labels, { shape: [BATCH], data: Float64Array.from(options.labels) });
-  }
-  const out = body(b, labels === undefined ? leaves : [...leaves, labels]);
-  const outShape = graph.shape(out).map((d) => (d === "N" ? BATCH : d));
-  const weights = b.add("param", [], graph.shape(out), { shape: graph.shape(out) });
-  values.set(weights, randomTensor(outShape, 99));
-  const loss = b.add("sum_all", [b.binary("mul", out, weights)]);
-  const grads = differentiate(graph, loss);
-  const results = gradcheck(graph.nodes, values, loss, graph.params.map((p, k) => ({ node: p.node, grad: grads.params[k]!, name: p.name })), { seed: 1, step: 0, training: options.training ?? true, batch: BATCH });
-  for (const r of results) {
-    expect(r.checked).toBeGreaterThan(0);
-    if (r.worstAbsoluteError > 1e-8) expect(r.worstRelativeError, `${r.name}: relative error`).toBeLessThan(1e-6);
-  }
+  checkLeaves(shapes, body, { training: options.training, labels: options.labels, offset: options.positive ? 3 : 0 });
 }
 
 describe("gradients match finite differences", () => {

@@ -13,8 +13,8 @@ import { Graph, type Dim } from "../../compiler/graph/ir.js";
 import { GraphBuilder } from "../../compiler/graph/ops.js";
 import { gradcheck } from "../../runtime/cpu/gradcheck.js";
 import { execute } from "../../runtime/cpu/interpreter.js";
-import { normal } from "../../runtime/rng.js";
 import type { Tensor } from "../../runtime/cpu/tensor.js";
+import { BATCH, expectGradcheck, randomTensor } from "../helpers/gradcheck.js";
 import { lowerModelText } from "../helpers/lower.js";
 
 interface Step {
@@ -139,13 +139,7 @@ describe("LayerNorm, GroupNorm and InstanceNorm match PyTorch", () => {
   }
 });
 
-const BATCH = 3;
-
-function random(shape: number[], stream: number, scale = 1, offset = 0): Tensor {
-  const data = new Float64Array(shape.reduce((p, d) => p * d, 1));
-  for (let i = 0; i < data.length; i++) data[i] = offset + scale * normal(5, stream, 0, i);
-  return { shape, data };
-}
+const random = (shape: number[], stream: number, scale = 1, offset = 0): Tensor => randomTensor(shape, stream, { seed: 5, scale, offset });
 
 /** Gradients of x, γ and β of `x |> layer` against finite differences, with γ and β away from 1 and 0. */
 function gradcheckLayer(layer: string, shape: Dim[], offset = 0) {
@@ -159,10 +153,7 @@ function gradcheckLayer(layer: string, shape: Dim[], offset = 0) {
   const params = l.graph.params.map((p, k) => ({ node: p.node, grad: l.grads.params[k]!, name: p.name }));
   const results = gradcheck(l.graph.nodes, values, l.loss, params, { seed: 0, step: 0, training: true, batch: BATCH }, { maxEntries: 200 });
   expect(results.map((r) => r.name)).toEqual(params.map((p) => p.name));
-  for (const r of results) {
-    expect(r.checked).toBeGreaterThan(0);
-    if (r.worstAbsoluteError > 5e-8) expect(r.worstRelativeError, `${layer}: ${r.name}`).toBeLessThan(1e-6);
-  }
+  expectGradcheck(results, { floor: 5e-8, label: (name) => `${layer}: ${name}` });
   return results;
 }
 

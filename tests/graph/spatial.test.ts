@@ -1,62 +1,29 @@
 // The spatial family (pooling, maxout, concat, sum/mean over an axis) and `@`: gradient rules against
 // central finite differences in float64 (step 1e-6; relative error ≤ 1e-6, or absolute ≤ 1e-8 where the
 // gradient is ~0), pooling and maxout against PyTorch 1.13 (tests/golden/pool.json from
-// make_pool_golden.py; 1e-10 absolute, float64 on both sides), and the lowering of `.dl` models that use
+// make_pool_golden.py; 1e-10 absolute, float64 on both sides; NaN where PyTorch gives NaN), and the lowering of `.dl` models that use
 // them, whose outputs are compared with the same arithmetic written out here (1e-12 absolute).
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { differentiate } from "../../compiler/graph/autodiff.js";
-import { Graph, type Dim } from "../../compiler/graph/ir.js";
+import type { Dim } from "../../compiler/graph/ir.js";
 import { GraphBuilder } from "../../compiler/graph/ops.js";
 import { DiagnosticBag } from "../../compiler/diagnostics/diagnostic.js";
 import { ModelLowering } from "../../compiler/lower/model.js";
-import { gradcheck } from "../../runtime/cpu/gradcheck.js";
 import { execute } from "../../runtime/cpu/interpreter.js";
 import type { Tensor } from "../../runtime/cpu/tensor.js";
-import { normal } from "../../runtime/rng.js";
+import { BATCH, checkLeaves, concrete, gradcheckGraph, randomTensor } from "../helpers/gradcheck.js";
 import { lowerModelText } from "../helpers/lower.js";
 import { checkText } from "../helpers/parse.js";
 
-const BATCH = 3;
 const golden = JSON.parse(fs.readFileSync("tests/golden/pool.json", "utf8"));
 
-function randomTensor(shape: number[], stream: number): Tensor {
-  const data = new Float64Array(shape.reduce((p, d) => p * d, 1));
-  for (let i = 0; i < data.length; i++) data[i] = normal(7, stream, 0, i);
-  return { shape, data };
-}
-
-const concrete = (shape: Dim[]) => shape.map((d) => (d === "N" ? BATCH : d));
-
-/**
- * Reduces `out` to a scalar with fixed random weights, differentiates, and checks the gradient of every
- * parameter of the graph against finite differences. `values` holds every leaf.
- */
-function gradcheckGraph(graph: Graph, out: number, values: Map<number, Tensor>): void {
-  const b = new GraphBuilder(graph);
-  const weights = b.add("input", [], graph.shape(out), { shape: graph.shape(out) });
-  values.set(weights, randomTensor(concrete(graph.shape(out)), 99));
-  const loss = b.add("sum_all", [b.binary("mul", out, weights)]);
-  const grads = differentiate(graph, loss);
-  const results = gradcheck(graph.nodes, values, loss, graph.params.map((p, k) => ({ node: p.node, grad: grads.params[k]!, name: p.name })), { seed: 1, step: 0, training: true, batch: BATCH }, { maxEntries: 400 });
-  for (const r of results) {
-    expect(r.checked).toBeGreaterThan(0);
-    if (r.worstAbsoluteError > 1e-8) expect(r.worstRelativeError, `${r.name}: relative error`).toBeLessThan(1e-6);
-  }
-}
+/** Up to 400 entries of each parameter perturbed. */
+const ENTRIES = { maxEntries: 400 };
 
 /** Leaves of the given shapes as parameters, `body` applied, every leaf's gradient checked. */
 function check(shapes: Dim[][], body: (b: GraphBuilder, leaves: number[]) => number): void {
-  const graph = new Graph();
-  const b = new GraphBuilder(graph);
-  const values = new Map<number, Tensor>();
-  const leaves = shapes.map((shape, k) => {
-    const id = b.add("param", [], shape, { shape });
-    graph.params.push({ node: id, name: `leaf${k}`, shape: concrete(shape), init: { kind: "zeros" }, role: "weight", fanIn: 1, fanOut: 1 });
-    values.set(id, randomTensor(concrete(shape), k));
-    return id;
-  });
-  gradcheckGraph(graph, body(b, leaves), values);
+  checkLeaves(shapes, body, ENTRIES);
 }
 
 const pool = (kh: number, kw: number, sh: number, sw: number, p: number) => ({ kh, kw, sh, sw, ph: p, pw: p });
@@ -131,6 +98,23 @@ describe("pooling and maxout match PyTorch 1.13", () => {
       });
     }
   }
+  // JSON has no NaN: the script writes it as null. A NaN expected must be NaN here too.
+  const decode = (values: (number | null)[]) => values.map((v) => (v === null ? NaN : v));
+  for (const c of golden.maxpool_nan) {
+    const call = poolCall("maxpool", c);
+    it(`${call} on [${c.xShape.join(", ")}] holding NaN: NaN out, gradient to each window's last NaN`, () => {
+      const expected = { y: decode(c.y), dx: decode(c.dx) };
+      expect(expected.y.some(Number.isNaN)).toBe(true);
+      const { y, dx } = runGolden(call, { ...c, x: decode(c.x) });
+      for (const [label, actual, want] of [["output", y.data, expected.y], ["gradient", dx.data, expected.dx]] as const) {
+        expect(actual.length, label).toBe(want.length);
+        for (let i = 0; i < want.length; i++) {
+          const ok = Number.isNaN(want[i]!) ? Number.isNaN(actual[i]!) : Math.abs(actual[i]! - want[i]!) <= 1e-10;
+          if (!ok) expect.fail(`${call} ${label}: element ${i} is ${actual[i]}, PyTorch says ${want[i]}`);
+        }
+      }
+    });
+  }
   for (const c of golden.maxout) {
     it(`maxout(k: ${c.k}) on [${c.xShape.join(", ")}]`, () => {
       const { y, dx } = runGolden(`maxout(k: ${c.k})`, { ...c, yShape: [c.xShape[0], c.xShape[1] / c.k] });
@@ -159,7 +143,7 @@ function runModel(text: string): { byName: Map<string, Tensor>; x: Tensor; y: Te
   const forward = execute(graph.nodes, new Map(values), [lowered.output], { seed: 0, step: 0, training: true, batch: BATCH });
   const y = forward.get(lowered.output)!;
   const shape = graph.shape(lowered.output);
-  gradcheckGraph(graph, lowered.output, values);
+  gradcheckGraph(graph, lowered.output, values, ENTRIES);
   return { byName, x: byName.get("x")!, y, shape };
 }
 

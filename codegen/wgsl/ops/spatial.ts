@@ -36,9 +36,14 @@ const WO = ${wo}i;
 /**
  * The first maximum of output window (oh, ow) of the plane at `plane` (row-major scan, padding skipped as
  * −∞), as PyTorch picks it: its value and its index within the plane. Padding ≤ kernel/2 (checked when
- * lowering) keeps at least one real element in every window.
+ * lowering) keeps at least one real element in every window. A NaN wins over any number and over an
+ * earlier NaN, as in PyTorch and the CPU reference. It is recognised by its bits, not by `v != v` or by
+ * a comparison: shader compilers may assume floats are never NaN and fold those away.
  */
 const WINDOW_MAX = `struct Best { value: f32, index: i32 }
+fn notANumber(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
 fn windowMax(plane: u32, oh: i32, ow: i32) -> Best {
   var best = Best(0.0, -1);
   for (var dh = 0i; dh < KH; dh = dh + 1i) {
@@ -48,7 +53,7 @@ fn windowMax(plane: u32, oh: i32, ow: i32) -> Best {
       let iw = ow * SW - PW + dw;
       if (iw < 0i || iw >= W) { continue; }
       let v = in0[plane + u32(ih * W + iw)];
-      if (best.index < 0i || v > best.value) { best = Best(v, ih * W + iw); }
+      if (best.index < 0i || v > best.value || notANumber(v)) { best = Best(v, ih * W + iw); }
     }
   }
   return best;

@@ -17,7 +17,9 @@ const windowOf = (a: Attrs): Window => ({ kh: a["kh"] as number, kw: a["kw"] as 
 
 /**
  * The flat index (within one H×W plane) of the first maximum of output window (oh, ow), scanning rows then
- * columns as PyTorch does; padding is −∞, so it never wins.
+ * columns as PyTorch does; padding is −∞, so it never wins. A NaN wins over any number and over an earlier
+ * NaN, so a window holding NaN pools to NaN and sends its gradient to its last NaN: PyTorch 1.13's CPU
+ * kernel (`val > maxval || std::isnan(val)`, checked in tests/golden/make_pool_golden.py).
  */
 function windowArgmax(x: Tensor, plane: number, h: number, w: number, win: Window, oh: number, ow: number): number {
   let best = -1;
@@ -29,7 +31,7 @@ function windowArgmax(x: Tensor, plane: number, h: number, w: number, win: Windo
       const iw = ow * win.sw - win.pw + dw;
       if (iw < 0 || iw >= w) continue;
       const v = x.data[plane + ih * w + iw]!;
-      if (best < 0 || v > max) {
+      if (best < 0 || v > max || Number.isNaN(v)) {
         max = v;
         best = ih * w + iw;
       }
