@@ -1,7 +1,9 @@
-// WGSL for the optimizer update of one parameter buffer (SGD with momentum/dampening/Nesterov/decay, Adam,
-// AdamW): the same formulas as runtime/cpu/optimizers.ts. Everything that changes from step to step (the
-// learning rate, the momentum or β₁ a schedule may cycle, the bias corrections) is computed on the host in
-// float64 (runtime/optimizer-scalars.ts) and read from the per-step globals; constants are literals.
+// WGSL for the optimizer update of one parameter buffer, for every optimizer of runtime/cpu/optimizers.ts
+// but L-BFGS, with PyTorch 1.13's formulas (torch/optim/*.py, single-tensor paths). Everything that changes
+// from step to step (the learning rate, the momentum or β₁ a schedule may cycle, the bias corrections,
+// Adagrad's decayed rate, NAdam's μ products) is computed on the host in float64
+// (runtime/optimizer-scalars.ts) and read from the per-step globals; constants are literals. Initial state
+// other than zero (Adagrad's initial_accumulator_value) is written by the runtime (runtime/webgpu/state.ts).
 import type { OptimizerSpec } from "../../runtime/cpu/optimizers.js";
 import { optimizerStateNames } from "../../runtime/webgpu/state.js";
 import { f32, GLOBALS_WGSL } from "./common.js";
@@ -10,7 +12,7 @@ import type { KernelSource } from "./kernels.js";
 export { optimizerStateNames };
 
 export function supportsOptimizer(spec: OptimizerSpec): boolean {
-  return spec.kind === "sgd" || spec.kind === "adam" || spec.kind === "adamw";
+  return ["sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta", "adamax", "nadam"].includes(spec.kind);
 }
 
 export interface OptimizerKernelOptions {
@@ -50,6 +52,70 @@ function adamBody(spec: Extract<OptimizerSpec, { kind: "adam" | "adamw" }>): str
   ].join("\n  ");
 }
 
+/** PyTorch's coupled weight decay, grad + λ·p (a no-op when λ = 0, as PyTorch skips it). */
+function decayedGrad(weightDecay: number): string {
+  return weightDecay === 0 ? "let grad = g[i];" : `let grad = g[i] + ${f32(weightDecay)} * p[i];`;
+}
+
+function adagradBody(spec: Extract<OptimizerSpec, { kind: "adagrad" }>): string {
+  return [
+    decayedGrad(spec.weightDecay),
+    "sum[i] = sum[i] + grad * grad;",
+    // globals.stepSize is clr = lr / (1 + (t − 1)·lr_decay).
+    `p[i] = p[i] - globals.stepSize * (grad / (sqrt(sum[i]) + ${f32(spec.eps)}));`,
+  ].join("\n  ");
+}
+
+function rmspropBody(spec: Extract<OptimizerSpec, { kind: "rmsprop" }>, cyclesMomentum: boolean): string {
+  const { alpha, eps, centered } = spec;
+  const lines = [decayedGrad(spec.weightDecay), `squareAvg[i] = ${f32(alpha)} * squareAvg[i] + ${f32(1 - alpha)} * grad * grad;`];
+  if (centered) {
+    lines.push(`gradAvg[i] = ${f32(alpha)} * gradAvg[i] + ${f32(1 - alpha)} * grad;`);
+    // No clamp at 0: PyTorch takes the root of square_avg − grad_avg² as it is.
+    lines.push(`let avg = sqrt(squareAvg[i] - gradAvg[i] * gradAvg[i]) + ${f32(eps)};`);
+  } else lines.push(`let avg = sqrt(squareAvg[i]) + ${f32(eps)};`);
+  const withMomentum = ["momentum[i] = globals.momentum * momentum[i] + grad / avg;", "p[i] = p[i] - globals.lr * momentum[i];"];
+  const plain = "p[i] = p[i] - globals.lr * (grad / avg);";
+  if (spec.momentum === 0 && !cyclesMomentum) return [...lines, plain].join("\n  ");
+  // PyTorch takes the momentum path on a step whose momentum is > 0, which a cycled one may not be.
+  if (!cyclesMomentum) return [...lines, ...withMomentum].join("\n  ");
+  return [...lines, "if (globals.momentum > 0.0) {", ...withMomentum.map((line) => `  ${line}`), "} else {", `  ${plain}`, "}"].join("\n  ");
+}
+
+function adadeltaBody(spec: Extract<OptimizerSpec, { kind: "adadelta" }>): string {
+  const { rho, eps } = spec;
+  return [
+    decayedGrad(spec.weightDecay),
+    `squareAvg[i] = ${f32(rho)} * squareAvg[i] + ${f32(1 - rho)} * grad * grad;`,
+    `let delta = sqrt(accDelta[i] + ${f32(eps)}) / sqrt(squareAvg[i] + ${f32(eps)}) * grad;`,
+    `accDelta[i] = ${f32(rho)} * accDelta[i] + ${f32(1 - rho)} * delta * delta;`,
+    "p[i] = p[i] - globals.lr * delta;",
+  ].join("\n  ");
+}
+
+function adamaxBody(spec: Extract<OptimizerSpec, { kind: "adamax" }>): string {
+  return [
+    decayedGrad(spec.weightDecay),
+    "m[i] = globals.momentum * m[i] + globals.oneMinusBeta1 * grad;",
+    // ε inside the max, as PyTorch's amax over [β₂·u, |g| + ε].
+    `u[i] = max(u[i] * ${f32(spec.beta2)}, abs(grad) + ${f32(spec.eps)});`,
+    "p[i] = p[i] - globals.stepSize * (m[i] / u[i]);",
+  ].join("\n  ");
+}
+
+function nadamBody(spec: Extract<OptimizerSpec, { kind: "nadam" }>): string {
+  const { beta2, eps } = spec;
+  return [
+    decayedGrad(spec.weightDecay),
+    "m[i] = globals.momentum * m[i] + globals.oneMinusBeta1 * grad;",
+    `v[i] = ${f32(beta2)} * v[i] + ${f32(1 - beta2)} * grad * grad;`,
+    `let denom = sqrt(v[i]) / globals.bias2Sqrt + ${f32(eps)};`,
+    // Two updates, rounded one after the other, as PyTorch's two addcdiv_.
+    "p[i] = p[i] - globals.nadamGradStep * (grad / denom);",
+    "p[i] = p[i] - globals.nadamMomentStep * (m[i] / denom);",
+  ].join("\n  ");
+}
+
 /**
  * The update of `count` elements in one dispatch. Bindings: parameters (read_write), gradients, then the
  * state buffers. The planner binds the flat buffers holding every parameter (see runtime/webgpu/layout.ts);
@@ -60,10 +126,26 @@ export function emitOptimizer(spec: OptimizerSpec, param: number | string, grad:
   const states = optimizerStateNames(spec);
   const bindings = [{ node: param, write: true }, { node: grad, write: false }, ...states.map((s) => ({ node: `${statePrefix}:${s}`, write: true }))];
   const decl = bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.write ? "read_write" : "read"}> ${k === 0 ? "p" : k === 1 ? "g" : states[k - 2]}: array<f32>;`).join("\n");
-  let body: string;
-  if (spec.kind === "sgd") body = sgdBody(spec, options.cyclesMomentum ?? false);
-  else if (spec.kind === "adam" || spec.kind === "adamw") body = adamBody(spec);
-  else throw new Error(`no WGSL optimizer for ${spec.kind}`);
+  const cycles = options.cyclesMomentum ?? false;
+  const body = (() => {
+    switch (spec.kind) {
+      case "sgd":
+        return sgdBody(spec, cycles);
+      case "adam":
+      case "adamw":
+        return adamBody(spec);
+      case "adagrad":
+        return adagradBody(spec);
+      case "rmsprop":
+        return rmspropBody(spec, cycles);
+      case "adadelta":
+        return adadeltaBody(spec);
+      case "adamax":
+        return adamaxBody(spec);
+      case "nadam":
+        return nadamBody(spec);
+    }
+  })();
   return {
     label: `${spec.kind} update ${typeof param === "number" ? `#${param}` : "of all parameters"}`,
     bindings,

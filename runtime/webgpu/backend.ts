@@ -11,6 +11,7 @@ import { flatKey } from "./layout.js";
 import { bytes, memoryReport, planBuffers } from "./buffers.js";
 import { BudgetExceeded, checkBudget } from "./budget.js";
 import { GLOBALS_BYTES, packGlobals } from "./globals.js";
+import { optimizerStateFills } from "./state.js";
 import type { Dataset } from "../data/sources.js";
 import { initialize } from "../init.js";
 import type { Measurements, StepReading, TrainingBackend } from "../loop.js";
@@ -104,6 +105,7 @@ export class WebGpuBackend implements TrainingBackend {
       this.write(p.node, data);
     });
     for (const s of program.state) this.write(s.node, new Float32Array(s.shape.reduce((a, d) => a * d, 1)).fill(s.fill));
+    buffers.layout.chunks.forEach((floats, c) => optimizerStateFills(program.optimizer).forEach(([name, value]) => this.write(flatKey(`opt:${name}`, c), new Float32Array(floats).fill(value))));
   }
 
   private write(key: number | string, data: Float32Array): void {

@@ -16,6 +16,8 @@ export const GLOBAL_FIELDS = [
   { name: "stepSize", type: "f32" },
   { name: "bias2Sqrt", type: "f32" },
   { name: "decay", type: "f32" },
+  { name: "nadamGradStep", type: "f32" },
+  { name: "nadamMomentStep", type: "f32" },
 ] as const;
 
 /** The uniform buffer's size: the struct rounded up to whole 16-byte rows, as uniform buffer layouts require. */

@@ -1,6 +1,6 @@
 // The generated optimizer kernels on the device against PyTorch 1.13's float64 trajectories: Adam, Adam with
 // AMSGrad and AdamW with AMSGrad over 3000 steps with β₂ = 0.999 (tests/golden/long_adam.json), and SGD,
-// Adam and AdamW driven by momentum-cycling cyclic and one_cycle schedules (tests/golden/cycled_momentum.json).
+// RMSprop, Adam, AdamW, Adamax and NAdam driven by momentum-cycling cyclic and one_cycle schedules (cycled_momentum.json).
 // Each step's scalars (lr, momentum or β₁, bias corrections) are computed on the host in float64 as the
 // WebGPU backend does. Tolerance: 6·2⁻²⁴·√t relative (to max(1, |p|)) after t steps. The device stores
 // parameters and moments in f32, rounding each by up to 2⁻²⁴ relative per step, and these roundings add up
@@ -75,12 +75,12 @@ describe("Adam-family kernels match PyTorch over 3000 steps with β₂ = 0.999",
   }
 });
 
-describe("SGD, Adam and AdamW kernels follow the momentum (or β₁) that cyclic and one_cycle set", () => {
+describe("optimizer kernels follow the momentum (or β₁) that cyclic and one_cycle set", () => {
   const cycled = readGolden<CycledMomentumGolden>("cycled_momentum.json");
   const onDevice = cycled.cases.filter((c) => supportsOptimizer(fullSpec(c.optimizer)));
 
-  it("the fixture has device cases for SGD, Adam and AdamW", () => {
-    expect(new Set(onDevice.map((c) => c.optimizer.kind))).toEqual(new Set(["sgd", "adam", "adamw"]));
+  it("every case of the fixture runs on the device: SGD, RMSprop, Adam, AdamW, Adamax, NAdam", () => {
+    expect(new Set(onDevice.map((c) => c.optimizer.kind))).toEqual(new Set(["sgd", "rmsprop", "adam", "adamw", "adamax", "nadam"]));
   });
 
   for (const c of onDevice) {
