@@ -9,7 +9,7 @@ import { epochBatches, prepareData, trainingBatch } from "./data/pipeline.js";
 import type { Dataset } from "./data/sources.js";
 import { monitorsProbe } from "./metrics.js";
 import type { Metric, Program } from "./program.js";
-import { scheduleAt, type StepHyperparameters } from "./schedules.js";
+import { PlateauSchedule, scheduleAt, type StepHyperparameters } from "./schedules.js";
 
 /** Loss, accuracy and top-5 accuracy of one pass over a split (accuracies for classification only). */
 export interface Measurements {
@@ -133,7 +133,15 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
   const probing = monitorsProbe(loop.monitor);
   const epochs = Math.min(loop.epochs, options.stopAfterEpochs ?? Infinity);
   const totalSteps = Math.min(loop.steps, epochs * Math.max(1, Math.ceil(data.train.count / batchSize)));
-  const hyperAt = (step: number, epoch: number) => scheduleAt(program.schedule.spec, lr0, program.schedule.per === "step" ? step : epoch);
+  const plateauSpec = program.schedule.plateau;
+  const plateau = plateauSpec && new PlateauSchedule(lr0, plateauSpec);
+  const hyperAt = (step: number, epoch: number): StepHyperparameters => (plateau ? { lr: plateau.lr } : scheduleAt(program.schedule.spec, lr0, program.schedule.per === "step" ? step : epoch));
+  /** Reduce-on-plateau takes one measurement of its metric per evaluation of it (the caller's split). */
+  const observePlateau = (m: Measurements, split: "train" | "val") => {
+    if (!plateau || !plateauSpec || EVALUATION_METRICS.has(plateauSpec.monitor) !== (split === "val")) return;
+    const value = measured(m, plateauSpec.monitor);
+    if (value !== undefined) plateau.observe(value);
+  };
   const pending: { step: number; epoch: number; lr: number; reading: Promise<StepReading> }[] = [];
   let firstLoss: number | undefined;
   let probe: Probe | undefined;
@@ -177,6 +185,7 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
   const evaluateValidation = async (epoch: number): Promise<{ validation?: Measurements; stop: boolean }> => {
     if (!data.val) return { stop: false };
     const validation = await backend.evaluate(data.val);
+    observePlateau(validation, "val");
     options.onEvaluate?.({ step, epoch: epoch + 1, val_loss: validation.loss, val_accuracy: validation.accuracy, val_top5: validation.top5 });
     const stop = stopping !== undefined && EVALUATION_METRICS.has(stopping.monitor) && (await checkStopping(measured(validation, stopping.monitor), epoch));
     return { validation, stop };
@@ -236,6 +245,7 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
       ...(probe ?? {}),
     };
     options.onEpoch?.(last);
+    observePlateau({ loss: trainLoss, accuracy: last.train_accuracy, top5: last.train_top5 }, "train");
     if (stopping && !EVALUATION_METRICS.has(stopping.monitor) && (await checkStopping(measured({ loss: trainLoss, accuracy: last.train_accuracy, top5: last.train_top5 }, stopping.monitor), epoch))) stoppedEarly = true;
   }
   const report: DoneReport = {

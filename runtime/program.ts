@@ -102,6 +102,22 @@ export interface EarlyStopping {
   restoreBest: boolean;
 }
 
+/**
+ * Reduce-on-plateau (PyTorch's ReduceLROnPlateau, threshold mode 'rel'): the learning rate is multiplied by
+ * `factor` (not below `minLr`) after more than `patience` measurements of `monitor` without improvement,
+ * then `cooldown` measurements pass before counting again. One measurement per evaluation of the metric:
+ * each epoch for training metrics, each validation pass for validation metrics.
+ */
+export interface PlateauSpec {
+  monitor: Metric;
+  mode: "min" | "max";
+  factor: number;
+  patience: number;
+  threshold: number;
+  cooldown: number;
+  minLr: number;
+}
+
 export interface Program {
   model: string;
   nodes: ProgramNode[];
@@ -115,7 +131,8 @@ export interface Program {
   state: { node: number; name: string; shape: number[]; fill: number }[];
   task: "classification" | "regression";
   optimizer: OptimizerSpec;
-  schedule: { spec: ScheduleSpec; per: "step" | "epoch" };
+  /** With `plateau` the learning rate follows the monitored metric instead of `spec` (which is then constant). */
+  schedule: { spec: ScheduleSpec; per: "step" | "epoch"; plateau?: PlateauSpec };
   data: DataSpec;
   loop: LoopSpec;
 }

@@ -7,9 +7,9 @@ import type { Duration, ResolvedCall } from "../builtins/types.js";
 import type { RunLength } from "../check/elaborated.js";
 import { partLength, scheduleCadence } from "../check/optimization.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
-import type { Program } from "../../runtime/program.js";
+import type { Metric, PlateauSpec, Program } from "../../runtime/program.js";
 import type { ScheduleSpec } from "../../runtime/schedules.js";
-import { lowerCall, type ArgReader } from "./reader.js";
+import { lowerCall, refuse, type ArgReader } from "./reader.js";
 
 type Cadence = "step" | "epoch";
 
@@ -21,6 +21,13 @@ function inUnits(duration: Duration, per: Cadence, run: RunLength): number {
 
 export function lowerSchedule(parts: ResolvedCall[], run: RunLength, diagnostics: DiagnosticBag): Program["schedule"] | undefined {
   if (parts.length === 0) return { spec: { kind: "constant" }, per: "step" };
+  const plateauPart = parts.find((call) => call.builtin === "plateau");
+  if (plateauPart) {
+    // Its rate depends on measurements, not on the step, so it has no length to hand over to a next part.
+    if (parts.length > 1) return refuse(diagnostics, plateauPart.span, "`plateau` in a `then` sequence", "use `plateau(…)` as the whole schedule");
+    const plateau = lowerCall(plateauPart, "the schedule ", diagnostics, plateauSpec);
+    return plateau && { spec: { kind: "constant" }, per: "epoch", plateau };
+  }
   const lowered: { schedule: ScheduleSpec; length: number; per: Cadence }[] = [];
   let start = 0;
   for (const [index, call] of parts.entries()) {
@@ -38,6 +45,18 @@ export function lowerSchedule(parts: ResolvedCall[], run: RunLength, diagnostics
   }
   if (lowered.length === 1) return { spec: lowered[0]!.schedule, per: lowered[0]!.per };
   return { spec: { kind: "sequence", parts: lowered, stepsPerEpoch: run.stepsPerEpoch }, per: "step" };
+}
+
+function plateauSpec(a: ArgReader): PlateauSpec {
+  return {
+    monitor: a.str("monitor") as Metric,
+    mode: a.str("mode") as "min" | "max",
+    factor: a.num("factor"),
+    patience: a.num("patience"),
+    threshold: a.num("threshold"),
+    cooldown: a.num("cooldown"),
+    minLr: a.num("min_lr"),
+  };
 }
 
 function partSpec(a: ArgReader, per: Cadence, rest: number, run: RunLength): ScheduleSpec {

@@ -19,7 +19,6 @@ export const NOT_YET: Record<string, string> = {
   // Optimization.
   lbfgs: "L-BFGS is not implemented in the backends yet",
   group: "parameter groups are not implemented in the backends yet",
-  plateau: "reduce-on-plateau is not wired into the training loop yet",
   grad_norm: "gradient clipping is not implemented in the backends yet",
   grad_value: "gradient clipping is not implemented in the backends yet",
   // Data.
