@@ -7,9 +7,11 @@ export const TOP_K = 5;
 
 /**
  * Whether the argmax of `scores[offset … offset + classes)` is the label (ties go to the first class, as
- * argmax does), and whether fewer than TOP_K classes score strictly higher than the label.
+ * argmax does), and whether fewer than TOP_K classes score strictly higher than the label. A one-column
+ * output with a `threshold` (binaryThreshold) is a two-class prediction: class 1 when the score exceeds it.
  */
-export function classify(scores: ArrayLike<number>, offset: number, classes: number, label: number): { correct: boolean; topK: boolean } {
+export function classify(scores: ArrayLike<number>, offset: number, classes: number, label: number, threshold?: number): { correct: boolean; topK: boolean } {
+  if (classes === 1 && threshold !== undefined) return { correct: (scores[offset]! > threshold ? 1 : 0) === label, topK: true };
   let best = 0;
   let higher = 0;
   const own = scores[offset + label]!;
@@ -19,6 +21,16 @@ export function classify(scores: ArrayLike<number>, offset: number, classes: num
     if (score > own) higher++;
   }
   return { correct: best === label, topK: higher < TOP_K };
+}
+
+/**
+ * The decision threshold of a one-column classifier, from its binary loss (a `pointwise_loss` node): `bce`
+ * reads the column as a probability (class 1 above ½), `bce_with_logits` as a logit (above 0). Undefined
+ * when the program has no binary loss.
+ */
+export function binaryThreshold(nodes: readonly { op: string; attrs: Record<string, unknown> }[]): number | undefined {
+  const loss = nodes.find((n) => n.op === "pointwise_loss" && (n.attrs["kind"] === "bce" || n.attrs["kind"] === "bce_logits"));
+  return loss === undefined ? undefined : loss.attrs["kind"] === "bce" ? 0.5 : 0;
 }
 
 /** Whether the monitored metrics need the probe of parameter health at logged steps. */

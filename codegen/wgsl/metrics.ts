@@ -3,7 +3,7 @@
 // classification rule is runtime/metrics.ts's `classify`, which the CPU backend uses.
 import { TOP_K } from "../../runtime/metrics.js";
 import { flatKey } from "../../runtime/webgpu/layout.js";
-import { GLOBALS_WGSL } from "./common.js";
+import { f32, GLOBALS_WGSL } from "./common.js";
 import type { KernelSource } from "./kernels.js";
 
 /** Floats in the metrics buffer: Σ loss·batch, correct predictions, top-k hits, the last step's loss. */
@@ -14,8 +14,17 @@ export const METRICS_FLOATS = 4;
  * predictions, and keeps the last loss for logging. One thread per example row would race on the sums; the
  * batch is small next to the step's matmuls, so one invocation walks it.
  */
-export function emitMetrics(loss: number, output: number, labels: number, classes: number | undefined): KernelSource {
-  const counts = classes
+export function emitMetrics(loss: number, output: number, labels: number, classes: number | undefined, threshold?: number): KernelSource {
+  // A one-column classifier with a binary loss predicts class 1 above the threshold; the label is always in its top 2.
+  const binary = classes === 1 && threshold !== undefined;
+  const counts = binary
+    ? `var correct = 0.0;
+  for (var r = 0u; r < globals.batch; r = r + 1u) {
+    if (select(0u, 1u, out[r] > ${f32(threshold)}) == u32(labels[r])) { correct = correct + 1.0; }
+  }
+  metrics[1] = metrics[1] + correct;
+  metrics[2] = metrics[2] + f32(globals.batch);`
+    : classes
     ? `var correct = 0.0;
   var topk = 0.0;
   for (var r = 0u; r < globals.batch; r = r + 1u) {

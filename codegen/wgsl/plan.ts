@@ -4,7 +4,7 @@
 import type { Program, ProgramNode } from "../../runtime/program.js";
 import { neededNodes } from "../../runtime/graph.js";
 import { cyclesMomentum } from "../../runtime/schedules.js";
-import { monitorsProbe } from "../../runtime/metrics.js";
+import { binaryThreshold, monitorsProbe } from "../../runtime/metrics.js";
 import { flatKey, flatLayout, type FlatLayout } from "../../runtime/webgpu/layout.js";
 import { matmul, type Epilogue, type KernelSource } from "./kernels.js";
 import { emitNode } from "./emit.js";
@@ -135,6 +135,7 @@ export function planKernels(program: Program, options: { fuse?: boolean; binding
   const fuse = options.fuse ?? true;
   if (!supportsOptimizer(program.optimizer)) throw new UnsupportedOnWebGpu(`the optimizer \`${program.optimizer.kind}\` has no WebGPU kernel yet`);
   const classes = program.task === "classification" ? (program.nodes[program.output]!.shape[1] as number) : undefined;
+  const threshold = binaryThreshold(program.nodes);
   const train = modePlan(program, [program.loss, program.output, ...program.paramGrads, ...program.sideEffects], true, fuse);
   // One dispatch updates every parameter: parameters, gradients and moments are flat buffers.
   // One update per chunk of parameters (a chunk fits one storage binding; runtime/webgpu/layout.ts).
@@ -142,9 +143,9 @@ export function planKernels(program: Program, options: { fuse?: boolean; binding
   layout.chunks.forEach((floats, c) => {
     train.kernels.push(emitOptimizer(program.optimizer, flatKey("params", c), flatKey("grads", c), floats, { statePrefix: `opt:${c}`, cyclesMomentum: cyclesMomentum(program.schedule.spec) }));
   });
-  train.kernels.push(emitMetrics(program.loss, train.aliases.get(program.output) ?? program.output, program.labels, classes));
+  train.kernels.push(emitMetrics(program.loss, train.aliases.get(program.output) ?? program.output, program.labels, classes, threshold));
   const evaluation = modePlan(program, [program.loss, program.output], false, fuse);
-  evaluation.kernels.push(emitMetrics(program.loss, evaluation.aliases.get(program.output) ?? program.output, program.labels, classes));
+  evaluation.kernels.push(emitMetrics(program.loss, evaluation.aliases.get(program.output) ?? program.output, program.labels, classes, threshold));
   const probing = monitorsProbe(program.loop.monitor);
   const tensors = program.params.map((p, index) => ({ ...layout.place.get(p.node)!, count: p.shape.reduce((a, d) => a * d, 1), index }));
   const probe = layout.chunks.map((_, c) => emitProbe(c, tensors.filter((t) => t.chunk === c)));

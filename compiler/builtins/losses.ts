@@ -48,7 +48,7 @@ export const LOSSES: BuiltinSpec[] = [
     name: "hinge",
     category: "loss",
     aliases: ["svm"],
-    doc: "Multiclass hinge (SVM) loss Σ_{j≠y} max(0, s_j − s_y + margin).",
+    doc: "Multiclass hinge (SVM) loss Σ_{j≠y} max(0, s_j − s_y + margin) per example (the notes' SVM loss: PyTorch's MultiMarginLoss with p = 1, times the number of classes).",
     params: [{ name: "margin", type: { t: "number", min: 0 }, default: 1, doc: "Δ." }, reduction],
   },
 ];

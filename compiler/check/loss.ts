@@ -104,5 +104,12 @@ function checkLossFits(loss: Term, output: ModelSummary["output"] & {}, model: M
   } else if (target === "binary") {
     if (width !== 1) fail(`\`${name}\` needs one probability or logit per example, but the model returns ${formatShape(output)}`, "end the model with `dense(1)`, or use `cross_entropy` for several classes");
     else if (labels?.kind === "classes" && labels.count !== undefined && labels.count > 2) fail(`\`${name}\` is for two classes, but the data has ${labels.count}`, "use `cross_entropy` with `dense(classes)`");
+    else if (labels?.kind === "regression" && labels.width !== 1) fail(`\`${name}\` needs one target per example, but the data has ${labels.width}`, "use `mse` or `huber` for several targets");
+  } else if (target === "distribution") {
+    // The targets are a distribution per row (regression data) or a class index (a one-hot distribution).
+    const classes = labels?.kind === "classes" ? labels.count : labels?.kind === "regression" ? labels.width : undefined;
+    if (output.length !== 2 || (classes !== undefined && width !== classes)) {
+      fail(`\`${name}\` compares log-probabilities [N, ${classes ?? "classes"}] with the targets, but the model returns ${formatShape(output)}`, `end the model with \`dense(${classes ?? "classes"}) |> log_softmax\``);
+    }
   }
 }

@@ -3,6 +3,7 @@
 import { Graph, type Attrs, type Dim, type Shape } from "./ir.js";
 import { ACTIVATION_OPS } from "./ops/activation.js";
 import { CONV_OPS } from "./ops/conv.js";
+import { LOSS_OPS } from "./ops/loss.js";
 import { NORM_OPS } from "./ops/norm.js";
 import { SPATIAL_OPS } from "./ops/spatial.js";
 
@@ -112,7 +113,7 @@ const CORE_OPS: Record<string, OpDef> = {
 };
 
 /** Every op: the core set above and the families in ./ops/ (one file each, so they grow independently). */
-export const OPS: Record<string, OpDef> = { ...CORE_OPS, ...CONV_OPS, ...NORM_OPS, ...SPATIAL_OPS, ...ACTIVATION_OPS };
+export const OPS: Record<string, OpDef> = { ...CORE_OPS, ...CONV_OPS, ...NORM_OPS, ...SPATIAL_OPS, ...ACTIVATION_OPS, ...LOSS_OPS };
 
 /** Builds nodes with shapes from the registry; used by lowering and by autodiff. */
 export class GraphBuilder {

@@ -35,6 +35,41 @@ function termNode(a: ArgReader, lowering: ModelLowering, output: number, labels:
       const d = g.binary("sub", output, labels);
       return g.unary(reduction === "sum" ? "sum_all" : "mean_all", g.binary("mul", d, d));
     }
+    case "mae":
+    case "huber":
+    case "smooth_l1": {
+      // Arguments are read before any refusal, so that a refusal names the loss and not its arguments too.
+      const threshold = a.call.builtin === "huber" ? a.num("delta") : a.call.builtin === "smooth_l1" ? a.num("beta") : 0;
+      const reduction = a.str("reduction");
+      if (g.shape(labels).length === 1) return refuse(diagnostics, a.call.span, `\`${a.call.builtin}\` against class labels`, "use `cross_entropy`, `nll` or `hinge` for classes");
+      return g.add("pointwise_loss", [output, labels], [], { kind: a.call.builtin, threshold, reduction });
+    }
+    case "bce":
+    case "bce_with_logits": {
+      // One probability (or logit) per example; class labels [N] are read as that column's 0/1 targets.
+      const out = g.shape(output);
+      const reduction = a.str("reduction");
+      if (!out.slice(1).every((d) => d === 1)) return refuse(diagnostics, a.call.span, `\`${a.call.builtin}\` on an output shaped [${out.join(", ")}]`, "end the model with `dense(1)`, giving [N, 1]");
+      const kind = a.call.builtin === "bce" ? "bce" : "bce_logits";
+      return g.add("pointwise_loss", [output, g.reshape(labels, out)], [], { kind, threshold: 0, reduction });
+    }
+    case "nll":
+    case "hinge": {
+      const margin = a.call.builtin === "hinge" ? a.num("margin") : 0;
+      const reduction = a.str("reduction");
+      if (g.shape(labels).length !== 1 || g.shape(output).length !== 2) return refuse(diagnostics, a.call.span, `\`${a.call.builtin}\` without class labels and [N, classes] scores`);
+      return g.add("class_loss", [output, labels], [], { kind: a.call.builtin, margin, reduction });
+    }
+    case "kl_div": {
+      // `mean` is PyTorch's 'batchmean' (the KL divergence per example, as the registry documents), not its
+      // 'mean' over every element. Class labels are one-hot targets, whose KL divergence is exactly nll's −x[label].
+      const reduction = a.str("reduction");
+      if (g.shape(labels).length === 1) {
+        if (g.shape(output).length !== 2) return refuse(diagnostics, a.call.span, "`kl_div` against class labels without [N, classes] log-probabilities");
+        return g.add("class_loss", [output, labels], [], { kind: "nll", margin: 0, reduction });
+      }
+      return g.add("pointwise_loss", [output, labels], [], { kind: "kl_div", threshold: 0, reduction: reduction === "mean" ? "batchmean" : "sum" });
+    }
     case "l2": {
       // Σ‖W‖² over the selected parameters; the lecture notes' ½ with `half: true`.
       const squares = selected(a.str("on"), lowering).map((p) => g.unary("sum_all", g.binary("mul", p, p)));

@@ -5,15 +5,7 @@
 export const NOT_YET: Record<string, string> = {
   // Image layers and the other ops of convolutional networks.
   orthogonal: "orthogonal initialization is not implemented in the backends yet",
-  // Losses and regularizers beyond cross-entropy, MSE and L2.
-  mae: "this loss is not implemented in the backends yet",
-  huber: "this loss is not implemented in the backends yet",
-  smooth_l1: "this loss is not implemented in the backends yet",
-  bce: "this loss is not implemented in the backends yet",
-  bce_with_logits: "this loss is not implemented in the backends yet",
-  nll: "this loss is not implemented in the backends yet",
-  kl_div: "this loss is not implemented in the backends yet",
-  hinge: "this loss is not implemented in the backends yet",
+  // Regularizers beyond L2.
   l1: "this regularizer is not implemented in the backends yet",
   elastic_net: "this regularizer is not implemented in the backends yet",
   // Optimization.

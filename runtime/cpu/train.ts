@@ -5,7 +5,7 @@ import { initialize } from "../init.js";
 import type { Program } from "../program.js";
 import { gather } from "../data/pipeline.js";
 import { runTraining, type DoneReport, type Measurements, type StepReading, type TrainingBackend, type TrainOptions } from "../loop.js";
-import { classify, probeReport } from "../metrics.js";
+import { binaryThreshold, classify, probeReport } from "../metrics.js";
 import type { Dataset } from "../data/sources.js";
 import type { StepHyperparameters } from "../schedules.js";
 import { execute } from "./interpreter.js";
@@ -73,10 +73,11 @@ export class CpuTrainer {
   private classified(output: Tensor, batch: Dataset): { correct: number; top5: number } {
     if (this.program.task !== "classification") return { correct: 0, top5: 0 };
     const classes = output.shape[1]!;
+    const threshold = binaryThreshold(this.program.nodes);
     let correct = 0;
     let top5 = 0;
     for (let i = 0; i < batch.count; i++) {
-      const result = classify(output.data, i * classes, classes, batch.y[i]!);
+      const result = classify(output.data, i * classes, classes, batch.y[i]!, threshold);
       if (result.correct) correct++;
       if (result.topK) top5++;
     }
