@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { epochBatches, prepareData, trainingBatch } from "./data/pipeline.js";
 import type { Dataset } from "./data/sources.js";
 import { monitorsProbe } from "./metrics.js";
-import type { Metric, Program } from "./program.js";
+import type { InitialLossExpectation, Metric, Program } from "./program.js";
 import { PlateauSchedule, scheduleAt, type StepHyperparameters } from "./schedules.js";
 
 /** Loss, accuracy and top-5 accuracy of one pass over a split (accuracies for classification only). */
@@ -93,6 +93,31 @@ export interface TrainOptions {
   onLog?: (report: LogReport) => void;
   onEvaluate?: (report: EvalReport) => void;
   onStep?: (step: number, totalSteps: number) => void;
+  /** A finding about the run that does not stop it (the initial-loss check). */
+  onWarning?: (warning: TrainingWarning) => void;
+}
+
+export interface TrainingWarning {
+  code: "W0701";
+  message: string;
+  help: string;
+}
+
+/**
+ * The first step's loss is "far" from its expectation outside [½, 2]× of it: a Kaiming-initialized network
+ * starts within a few tens of percent of ln C, while a mis-scaled last layer or leaking labels land well
+ * outside.
+ */
+export function initialLossWarning(loss: number, expected: InitialLossExpectation): TrainingWarning | undefined {
+  if (!(expected.value > 0) || (loss >= expected.value / 2 && loss <= expected.value * 2)) return undefined;
+  const high = loss > expected.value;
+  return {
+    code: "W0701",
+    message: `the initial loss is ${loss.toPrecision(4)}, but about ${expected.value.toPrecision(4)} is expected (${expected.reason})`,
+    help: high
+      ? "the outputs start far from uniform: the last layer's initial weights are probably too large (check its `init:`), or the inputs are not normalized"
+      : "the loss starts suspiciously low: check that the labels do not leak into the inputs and that the output has one column per class",
+  };
 }
 
 /** What a backend reads back for a logged step. */
@@ -165,7 +190,11 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
   const checkLoss = (loss: number, at: { step: number; epoch: number; lr: number }) => {
     const where = `at step ${at.step + 1} (epoch ${at.epoch + 1})`;
     if (!Number.isFinite(loss)) throw new TrainingAborted(`the training loss became ${loss} ${where}`, `the learning rate (${at.lr}) is probably too high: try dividing it by 10`, at.epoch + 1);
-    firstLoss ??= loss;
+    if (firstLoss === undefined) {
+      firstLoss = loss;
+      const warning = program.initialLoss && initialLossWarning(loss, program.initialLoss);
+      if (warning) options.onWarning?.(warning);
+    }
     if (firstLoss > 0 && loss > 3 * firstLoss) {
       throw new TrainingAborted(`the training loss (${loss.toPrecision(4)}) ${where} exceeds 3× its initial value (${firstLoss.toPrecision(4)})`, `training is diverging; the learning rate (${at.lr}) is probably too high: try dividing it by 10`, at.epoch + 1);
     }

@@ -118,6 +118,17 @@ export interface PlateauSpec {
   minLr: number;
 }
 
+/**
+ * The loss a classifier should start near with small random weights (all classes equally likely): ln C for
+ * cross-entropy and nll, ln 2 for binary cross-entropy, (C − 1)·margin for the multiclass hinge. The loop
+ * compares the first step's loss with it (the notes' first babysitting check).
+ */
+export interface InitialLossExpectation {
+  value: number;
+  /** How the value comes about, e.g. "ln 10 for 10 equally likely classes". */
+  reason: string;
+}
+
 export interface Program {
   model: string;
   nodes: ProgramNode[];
@@ -130,6 +141,8 @@ export interface Program {
   params: ProgramParam[];
   state: { node: number; name: string; shape: number[]; fill: number }[];
   task: "classification" | "regression";
+  /** Only when the loss is a single classification term of weight 1 (a regularizer would shift it). */
+  initialLoss?: InitialLossExpectation;
   optimizer: OptimizerSpec;
   /** With `plateau` the learning rate follows the monitored metric instead of `spec` (which is then constant). */
   schedule: { spec: ScheduleSpec; per: "step" | "epoch"; plateau?: PlateauSpec };

@@ -3,7 +3,7 @@ import { compileProgram } from "../../compiler/compile.js";
 import { renderDiagnostic, renderSummary } from "../../compiler/diagnostics/render.js";
 import { DataError } from "../../runtime/data/sources.js";
 import { TrainingAborted, trainCpu } from "../../runtime/cpu/train.js";
-import type { DoneReport, EpochReport, EvalReport, LogReport } from "../../runtime/loop.js";
+import type { DoneReport, EpochReport, EvalReport, LogReport, TrainingWarning } from "../../runtime/loop.js";
 import type { Metric } from "../../runtime/program.js";
 import { NoAdapterError } from "../../runtime/webgpu/device.js";
 import { BudgetExceeded } from "../../runtime/webgpu/budget.js";
@@ -100,8 +100,13 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     if (json) io.stdout(JSON.stringify({ event: "eval", ...e }) + "\n");
     else io.stdout(`eval at step ${e.step}  val_loss ${fmt(e.val_loss)}${e.val_accuracy !== undefined ? `  val_acc ${percent(e.val_accuracy)}` : ""}\n`);
   };
+  const onWarning = (w: TrainingWarning) => {
+    progress.clear();
+    io.stderr(`warning[${w.code}]: ${w.message}\n  = help: ${w.help}\n`);
+    if (json) io.stdout(JSON.stringify({ event: "warning", code: w.code, message: w.message }) + "\n");
+  };
   try {
-    const options = { onEpoch, onLog, onEvaluate, onStep: (s: number, total: number) => progress.update(s, total, `step ${s}/${total}${lastLoss === undefined ? "" : `  loss ${lastLoss.toFixed(4)}`}`) };
+    const options = { onEpoch, onLog, onEvaluate, onWarning, onStep: (s: number, total: number) => progress.update(s, total, `step ${s}/${total}${lastLoss === undefined ? "" : `  loss ${lastLoss.toFixed(4)}`}`) };
     const adapter = args.flags.get("adapter");
     const onCpu = async () => ({ ...(await trainCpu(program, options)), dispatches_per_step: null, peak_buffer_bytes: null });
     let done;

@@ -322,6 +322,14 @@ export const DIAGNOSTIC_CODES = {
     good: SPIRAL(BASIC),
     atRunTime: true,
   },
+  W0701: {
+    severity: "warning",
+    title: "initial loss far from its expected value",
+    explanation: "The notes' first babysitting check: with small random weights a classifier predicts every class about equally, so its first loss should be near ln C for cross-entropy or nll over C classes, ln 2 for binary cross-entropy and (C − 1)·margin for the multiclass hinge. `dslc train` compares the first step's loss with that value (when the loss is that one term) and warns when it is outside [½, 2]× of it: usually initial weights that are too large, unnormalized inputs, or labels leaking into the inputs. Training goes on.",
+    bad: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3, init: normal(std: 30))\n}\n"),
+    good: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3)\n}\n"),
+    atRunTime: true,
+  },
   W0001: {
     severity: "warning",
     title: "unused value",

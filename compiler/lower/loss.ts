@@ -3,6 +3,7 @@
 import type { LossTerm } from "../check/elaborated.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { ModelLowering } from "./model.js";
+import type { InitialLossExpectation } from "../../runtime/program.js";
 import { lowerCall, refuse, type ArgReader } from "./reader.js";
 
 /** Parameters picked by a selector: weights, biases, norms, all, or the parameters of a named layer. */
@@ -22,6 +23,29 @@ export function lowerLoss(terms: LossTerm[], lowering: ModelLowering, output: nu
     total = total === undefined ? weighted : g.binary("add", total, weighted);
   }
   return total;
+}
+
+/**
+ * What the loss should be at the first step with small random weights, when it is one classification
+ * term of weight 1: every class equally likely gives ln C (cross-entropy, nll), ln 2 (binary
+ * cross-entropy on one output) and (C − 1)·margin (hinge, all scores equal).
+ */
+export function expectedInitialLoss(terms: LossTerm[], classes: number): InitialLossExpectation | undefined {
+  if (terms.length !== 1 || terms[0]!.weight !== 1) return undefined;
+  const { call } = terms[0]!;
+  const margin = call.args.get("margin");
+  switch (call.builtin) {
+    case "cross_entropy":
+    case "nll":
+      return { value: Math.log(classes), reason: `ln ${classes} for ${classes} equally likely classes` };
+    case "bce":
+    case "bce_with_logits":
+      return classes === 1 ? { value: Math.log(2), reason: "ln 2 for a prediction of ½" } : undefined;
+    case "hinge":
+      return typeof margin === "number" ? { value: (classes - 1) * margin, reason: `(${classes} − 1) × margin ${margin}, with every score equal` } : undefined;
+    default:
+      return undefined;
+  }
 }
 
 function termNode(a: ArgReader, lowering: ModelLowering, output: number, labels: number, diagnostics: DiagnosticBag): number | undefined {

@@ -11,7 +11,7 @@ import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import { differentiate } from "../graph/autodiff.js";
 import type { EarlyStopping, LoopSpec, Metric, Program } from "../../runtime/program.js";
 import { lowerData } from "./data.js";
-import { lowerLoss } from "./loss.js";
+import { expectedInitialLoss, lowerLoss } from "./loss.js";
 import { ModelLowering } from "./model.js";
 import { lowerOptimizer } from "./optimizer.js";
 import { lowerCall, refuse } from "./reader.js";
@@ -57,6 +57,7 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
     params: lowering.graph.params,
     state: lowering.graph.state,
     task: train.task,
+    initialLoss: train.task === "classification" && typeof outShape[1] === "number" ? expectedInitialLoss(train.loss, outShape[1]) : undefined,
     optimizer,
     schedule,
     data,

@@ -15,7 +15,7 @@ function compile(text: string, files: Record<string, string> = {}) {
   return compileProgram(text, "/virtual/model.dl", memoryProbe(files));
 }
 
-const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string]> = {
+const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string | RegExp]> = {
   E0001: ["$", "unexpected character `$`"],
   E0002: ['"data/digits.csv', "this string is never closed"],
   E0003: ["->", "expected `)`, found `->`"],
@@ -58,6 +58,7 @@ const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string]> = {
   E0602: ["dense(6000)", "the parameter `dense_1.weight` [6000, 6000] takes 137.3 MiB, more than one storage binding of this device allows (128.0 MiB)"],
   E0701: ["", "the training loss (1.293e+5) of epoch 1 exceeds 3× its initial value (1.245)"],
   E0702: ["", "no WebGPU adapter matching `no-such-adapter` was found"],
+  W0701: ["", /^W0701 the initial loss is \d+\.?\d*, but about 1\.099 is expected \(ln 3 for 3 equally likely classes\)$/],
   W0001: ["h", "`h` is computed but never used"],
   W0101: ["1", "batchnorm in training mode with batch size 1 normalizes every feature to β"],
   W0102: ["warmup(1000 steps)", "the warmup lasts 1000 steps, but the whole run is 40 steps"],
@@ -72,6 +73,21 @@ describe("diagnostic codes", () => {
     if (code === "E0702") {
       it(`${code}: ${info.title} (when training starts)`, async () => {
         await expect(trainWebGpu(compile(info.bad).program!, {}, { adapter: "no-such-adapter" })).rejects.toThrow(new NoAdapterError(EXPECTED[code][1]));
+      });
+      continue;
+    }
+    if (code === "W0701") {
+      it(`${code}: ${info.title} (at the first step; training goes on)`, async () => {
+        const warnings = async (text: string) => {
+          const found: string[] = [];
+          const done = await trainCpu(compile(text).program!, { onWarning: (w) => found.push(`${w.code} ${w.message}`) });
+          expect(done.steps).toBeGreaterThan(1);
+          return found;
+        };
+        const bad = await warnings(info.bad);
+        expect(bad).toHaveLength(1);
+        expect(bad[0]).toMatch(EXPECTED[code][1]);
+        expect(await warnings(info.good)).toEqual([]);
       });
       continue;
     }

@@ -1,0 +1,56 @@
+// The initial-loss check (W0701): the program carries the loss a classifier should start near, for each
+// classification loss, only when the loss is that single term; the loop warns when the first step's loss is
+// outside [½, 2]× of it, once, and trains on.
+import { describe, expect, it } from "vitest";
+import { compileProgram } from "../../compiler/compile.js";
+import { initialLossWarning } from "../../runtime/loop.js";
+import { trainCpu } from "../../runtime/cpu/train.js";
+
+function programFor(loss: string, head = "dense(4)", init = "") {
+  const source = `model M(x: f32[N, 2]) -> f32[N, ${head === "dense(1)" ? 1 : 4}] {\n  return x |> dense(8) |> relu |> ${head.replace(")", init ? `, init: ${init})` : ")")}\n}\ntrain {\n  data = spirals(n: 64, classes: ${head === "dense(1)" ? 2 : 4})\n  loss = ${loss}\n  optimizer = sgd(lr: 0.05)\n  epochs 2\n  batch 16\n}\n`;
+  const result = compileProgram(source, "/virtual/initial.dl");
+  expect(result.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
+  return result.program!;
+}
+
+describe("the expected initial loss", () => {
+  it.each([
+    ["cross_entropy()", Math.log(4)],
+    ["cross_entropy(label_smoothing: 0.1)", Math.log(4)],
+    ["hinge()", 3],
+    ["hinge(margin: 0.5)", 1.5],
+  ])("%s over 4 classes: %f", (loss, value) => {
+    expect(programFor(loss).initialLoss?.value).toBeCloseTo(value, 12);
+  });
+
+  it("is ln 2 for binary cross-entropy on one output", () => {
+    expect(programFor("bce_with_logits()", "dense(1)").initialLoss?.value).toBeCloseTo(Math.log(2), 12);
+  });
+
+  it("is not claimed when a regularizer or a weight changes the loss", () => {
+    expect(programFor("cross_entropy() + 1e-3 * l2()").initialLoss).toBeUndefined();
+    expect(programFor("2 * cross_entropy()").initialLoss).toBeUndefined();
+  });
+
+  it("warns outside [½, 2]× only, naming both numbers and the direction", () => {
+    const expected = { value: Math.log(10), reason: "ln 10 for 10 equally likely classes" };
+    expect(initialLossWarning(2.4, expected)).toBeUndefined();
+    expect(initialLossWarning(4.5, expected)).toBeUndefined();
+    const high = initialLossWarning(5, expected)!;
+    expect(high.message).toBe("the initial loss is 5.000, but about 2.303 is expected (ln 10 for 10 equally likely classes)");
+    expect(high.help).toContain("too large");
+    expect(initialLossWarning(0.5, expected)!.help).toContain("leak");
+  });
+});
+
+describe("the check in the training loop", () => {
+  it("warns once for a mis-scaled last layer and trains on; stays quiet with the default init", async () => {
+    const warnings: string[] = [];
+    const done = await trainCpu(programFor("cross_entropy()", "dense(4)", "normal(std: 30)"), { onWarning: (w) => warnings.push(w.code) });
+    expect(warnings).toEqual(["W0701"]);
+    expect(done.steps).toBe(8);
+    const quiet: string[] = [];
+    await trainCpu(programFor("cross_entropy()"), { onWarning: (w) => quiet.push(w.code) });
+    expect(quiet).toEqual([]);
+  });
+});
