@@ -7,6 +7,7 @@ import { gradcheckCommand } from "./commands/gradcheck.js";
 import { compileCommand } from "./commands/compile.js";
 import { VERSION } from "./version.js";
 import { fmtCommand } from "./commands/fmt.js";
+import { scheduleCommand } from "./commands/schedule.js";
 import { UsageError, type CliIO } from "./io.js";
 import { parseArgs, type FlagSpec, type ParsedArgs } from "./options.js";
 import { didYouMean } from "../compiler/check/suggest.js";
@@ -76,6 +77,20 @@ const COMMANDS: Command[] = [
     ],
     minFiles: 1,
     run: trainCommand,
+  },
+  {
+    name: "schedule",
+    usage: "dslc schedule FILE [--svg PATH] [--epochs N] [--json]",
+    summary: "Show the learning rate at every step of the run, before training",
+    details: "Prints the learning rate over the whole run as a chart (and the momentum, when the schedule cycles it),\nwith its first, highest, lowest and last values, and writes the same curve as an SVG file (FILE's name\nwith .schedule.svg, in the current folder, unless --svg names another). --json prints every step's value\ninstead. The values come from the function training calls at each step. A `plateau` schedule depends on\nthe measured metric and is known only while training.",
+    flags: [
+      { name: "svg", values: [], doc: "Where to write the SVG chart." },
+      { name: "epochs", values: [], doc: "Override the file's epochs (the schedule's horizon follows)." },
+      { name: "json", doc: "Print {steps, steps_per_epoch, lr: […]} (and momentum) as one JSON object." },
+      COLOR,
+    ],
+    minFiles: 1,
+    run: scheduleCommand,
   },
   {
     name: "gradcheck",

@@ -41,3 +41,12 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
   }
   return { positional, flags };
 }
+
+/** An integer flag's value (undefined when absent); anything else is a usage error naming the flag. */
+export function integerFlag(args: ParsedArgs, name: string, minimum: number): number | undefined {
+  const raw = args.flags.get(name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < minimum) throw new UsageError(`\`--${name}\` must be an integer ≥ ${minimum}, got \`${String(raw)}\``);
+  return value;
+}

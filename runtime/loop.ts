@@ -9,7 +9,8 @@ import { epochBatches, prepareData, trainingBatch } from "./data/pipeline.js";
 import type { Dataset } from "./data/sources.js";
 import { monitorsProbe } from "./metrics.js";
 import type { InitialLossExpectation, Metric, Program } from "./program.js";
-import { PlateauSchedule, scheduleAt, type StepHyperparameters } from "./schedules.js";
+import { PlateauSchedule, type StepHyperparameters } from "./schedules.js";
+import { stepHyperparameters } from "./schedule-trace.js";
 
 /** Loss, accuracy and top-5 accuracy of one pass over a split (accuracies for classification only). */
 export interface Measurements {
@@ -160,7 +161,7 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
   const totalSteps = Math.min(loop.steps, epochs * Math.max(1, Math.ceil(data.train.count / batchSize)));
   const plateauSpec = program.schedule.plateau;
   const plateau = plateauSpec && new PlateauSchedule(lr0, plateauSpec);
-  const hyperAt = (step: number, epoch: number): StepHyperparameters => (plateau ? { lr: plateau.lr } : scheduleAt(program.schedule.spec, lr0, program.schedule.per === "step" ? step : epoch));
+  const hyperAt = (step: number, epoch: number): StepHyperparameters => (plateau ? { lr: plateau.lr } : stepHyperparameters(program, step, epoch));
   /** Reduce-on-plateau takes one measurement of its metric per evaluation of it (the caller's split). */
   const observePlateau = (m: Measurements, split: "train" | "val") => {
     if (!plateau || !plateauSpec || EVALUATION_METRICS.has(plateauSpec.monitor) !== (split === "val")) return;

@@ -11,17 +11,9 @@ import { budgetDiagnostics } from "../budget.js";
 import { trainWebGpu } from "../backends.js";
 import { UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
 import { readSource, UsageError, type CliIO } from "../io.js";
-import type { ParsedArgs } from "../options.js";
+import { integerFlag, type ParsedArgs } from "../options.js";
 import { ProgressBar } from "../progress.js";
 import { useColor } from "./check.js";
-
-function integerFlag(args: ParsedArgs, name: string, minimum: number): number | undefined {
-  const raw = args.flags.get(name);
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < minimum) throw new UsageError(`\`--${name}\` must be an integer ≥ ${minimum}, got \`${String(raw)}\``);
-  return value;
-}
 
 function fmt(value: number | undefined, digits = 4): string {
   return value === undefined ? "—" : value.toFixed(digits);
