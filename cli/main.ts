@@ -8,6 +8,7 @@ import { compileCommand } from "./commands/compile.js";
 import { VERSION } from "./version.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { scheduleCommand } from "./commands/schedule.js";
+import { lrFindCommand } from "./commands/lr-find.js";
 import { UsageError, type CliIO } from "./io.js";
 import { parseArgs, type FlagSpec, type ParsedArgs } from "./options.js";
 import { didYouMean } from "../compiler/check/suggest.js";
@@ -91,6 +92,24 @@ const COMMANDS: Command[] = [
     ],
     minFiles: 1,
     run: scheduleCommand,
+  },
+  {
+    name: "lr-find",
+    usage: "dslc lr-find FILE [--steps N] [--min-lr X] [--max-lr Y] [--backend cpu|webgpu] [--svg PATH] [--json]",
+    summary: "Run the learning-rate range test and suggest a rate",
+    details: "Trains the file's model from its initial weights with the learning rate growing exponentially from\n--min-lr (1e-8) to --max-lr (1) over --steps (100) batches, and stops once the smoothed loss exceeds 4×\nits best (Lightning's lr_find). Prints the smoothed loss as a chart and the suggested rate, where the\nsmoothed loss falls fastest, and writes loss against rate as an SVG (FILE's name with .lr-find.svg unless\n--svg names another). --json prints every step's rate, loss and smoothed loss, and the suggestion.",
+    flags: [
+      { name: "steps", values: [], doc: "Steps of the ramp (at least 12)." },
+      { name: "min-lr", values: [], doc: "The first rate." },
+      { name: "max-lr", values: [], doc: "The last rate." },
+      { name: "backend", values: ["cpu", "webgpu"], doc: "Where to train (default: WebGPU when an adapter exists, else cpu)." },
+      { name: "adapter", values: [], doc: "With --backend webgpu: use the adapter whose name contains this." },
+      { name: "svg", values: [], doc: "Where to write the SVG chart." },
+      { name: "json", doc: "Print {lr, loss, smoothed, suggestion, stopped} as one JSON object." },
+      COLOR,
+    ],
+    minFiles: 1,
+    run: lrFindCommand,
   },
   {
     name: "gradcheck",

@@ -50,3 +50,12 @@ export function integerFlag(args: ParsedArgs, name: string, minimum: number): nu
   if (!Number.isInteger(value) || value < minimum) throw new UsageError(`\`--${name}\` must be an integer ≥ ${minimum}, got \`${String(raw)}\``);
   return value;
 }
+
+/** A positive number flag's value (undefined when absent), e.g. `--min-lr 1e-6`. */
+export function positiveFlag(args: ParsedArgs, name: string): number | undefined {
+  const raw = args.flags.get(name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!(Number.isFinite(value) && value > 0)) throw new UsageError(`\`--${name}\` must be a positive number, got \`${String(raw)}\``);
+  return value;
+}

@@ -11,7 +11,7 @@ export interface LineSeries {
 
 export interface LineChart {
   title: string;
-  x: { title: string };
+  x: { title: string; log?: boolean };
   y: { title: string; log?: boolean };
   series: LineSeries[];
   width?: number;
@@ -36,7 +36,7 @@ export async function lineChartSvg(chart: LineChart): Promise<string> {
     data: { values },
     mark: { type: "line", interpolate: "linear" },
     encoding: {
-      x: { field: "x", type: "quantitative", title: chart.x.title },
+      x: { field: "x", type: "quantitative", title: chart.x.title, ...(chart.x.log ? { scale: { type: "log" } } : {}) },
       y: { field: "y", type: "quantitative", title: chart.y.title, scale: chart.y.log ? { type: "log" } : { zero: false } },
       color: chart.series.length > 1 ? { field: "series", type: "nominal", title: null } : { value: "#1f77b4" },
     },

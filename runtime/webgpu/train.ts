@@ -11,19 +11,25 @@ export interface WebGpuDoneReport extends DoneReport {
   peak_buffer_bytes: number;
 }
 
-export async function trainOnWebGpu(program: Program, plan: KernelPlan, options: TrainOptions = {}, device: { adapter?: string } = {}): Promise<WebGpuDoneReport> {
+export function trainOnWebGpu(program: Program, plan: KernelPlan, options: TrainOptions = {}, device: { adapter?: string } = {}): Promise<WebGpuDoneReport> {
+  return withWebGpuBackend(program, plan, device, async (backend) => {
+    const done = await runTraining(program, backend, options);
+    return { ...done, dispatches_per_step: backend.dispatchesPerStep, peak_buffer_bytes: backend.bufferBytes };
+  });
+}
+
+/** Runs `use` with a backend for `program` on a device of its own, released afterwards whatever happens. */
+export async function withWebGpuBackend<T>(program: Program, plan: KernelPlan, device: { adapter?: string }, use: (backend: WebGpuBackend) => Promise<T>): Promise<T> {
   const gpu = await acquireDevice(device);
-  const batch = trainingBatchSize(program);
   let backend: WebGpuBackend;
   try {
-    backend = new WebGpuBackend(gpu, program, plan, program.loop.seed, batch);
+    backend = new WebGpuBackend(gpu, program, plan, program.loop.seed, trainingBatchSize(program));
   } catch (error) {
     gpu.destroy();
     throw error;
   }
   try {
-    const done = await runTraining(program, backend, options);
-    return { ...done, dispatches_per_step: backend.dispatchesPerStep, peak_buffer_bytes: backend.bufferBytes };
+    return await use(backend);
   } finally {
     backend.destroy();
   }
