@@ -129,6 +129,31 @@ export interface InitialLossExpectation {
   reason: string;
 }
 
+/**
+ * Gradient clipping, as PyTorch 1.13's torch.nn.utils: `norm` scales every gradient by
+ * min(1, max / (‖g‖ + 1e-6)) with ‖g‖ the L2 norm over all parameters' gradients together
+ * (clip_grad_norm_); `value` clamps each entry to [−max, max] (clip_grad_value_). Applied to the gradients
+ * only, before the optimizer adds weight decay. The probe's gradient norm stays the unclipped one, the
+ * number clip_grad_norm_ returns.
+ */
+export interface ClipSpec {
+  kind: "norm" | "value";
+  max: number;
+}
+
+/**
+ * The max-norm constraint: after each optimizer step every slice along axis 0 of each listed parameter (a
+ * unit's incoming weights: a row of a dense [units, inputs] weight, an output channel of a conv weight) is
+ * rescaled to L2 norm ≤ value, as torch.renorm(w, p=2, dim=0, maxnorm=value) does: by value / (norm + 1e-7)
+ * where norm > value. A 1-D parameter (a bias) has one number per unit: each is renormed as a [units, 1]
+ * tensor would be (torch.renorm itself wants 2 dimensions), i.e. clamped to |b| ≤ value.
+ */
+export interface MaxNormSpec {
+  value: number;
+  /** Parameter nodes it applies to. */
+  params: number[];
+}
+
 export interface Program {
   model: string;
   nodes: ProgramNode[];
@@ -144,6 +169,10 @@ export interface Program {
   /** Only when the loss is a single classification term of weight 1 (a regularizer would shift it). */
   initialLoss?: InitialLossExpectation;
   optimizer: OptimizerSpec;
+  /** Gradient clipping between backward and the optimizer step (the `clip` setting); none when absent. */
+  clip?: ClipSpec;
+  /** The max-norm constraint applied after every optimizer step (the `max_norm` directive); none when absent. */
+  maxNorm?: MaxNormSpec;
   /** With `plateau` the learning rate follows the monitored metric instead of `spec` (which is then constant). */
   schedule: { spec: ScheduleSpec; per: "step" | "epoch"; plateau?: PlateauSpec };
   data: DataSpec;

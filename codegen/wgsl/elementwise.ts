@@ -26,6 +26,9 @@ const ELEMENTWISE: Record<string, Emit> = {
   rsqrt: ([a], attrs) => `inverseSqrt(${a} + ${f32(attrs["eps"] as number)})`,
   relu: ([a]) => `max(${a}, 0.0)`,
   relu_grad: ([y, g]) => `select(0.0, ${g}, ${y} > 0.0)`,
+  abs: ([a]) => `abs(${a})`,
+  // Selected rather than sign(x)·g, so that x = 0 gives 0 even when g is not finite, as the CPU reference.
+  abs_grad: ([x, g]) => `select(select(0.0, -(${g}), ${x} < 0.0), ${g}, ${x} > 0.0)`,
   leaky_relu: ([a], attrs) => `select(${f32((attrs["alpha"] as number | undefined) ?? 0.01)} * ${a}, ${a}, ${a} > 0.0)`,
   leaky_relu_grad: ([y, g], attrs) => `select(${f32(attrs["alpha"] as number)} * ${g}, ${g}, ${y} > 0.0)`,
   // tanh through exp(-2|x|): exact to rounding and never overflows.

@@ -269,6 +269,8 @@ export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: bo
     case "rsqrt":
     case "relu":
     case "relu_grad":
+    case "abs":
+    case "abs_grad":
     case "leaky_relu":
     case "leaky_relu_grad":
     case "tanh":

@@ -20,6 +20,12 @@ export interface OptimizerKernelOptions {
   statePrefix?: string;
   /** The schedule sets the momentum (β₁ for Adam) on some steps: SGD then needs its momentum path. */
   cyclesMomentum?: boolean;
+  /**
+   * Gradient clipping: by value clamps each gradient; by norm multiplies it by the coefficient at `coefficient`
+   * of the bound clip buffer (codegen/wgsl/constraints.ts). Applied before weight decay, as PyTorch's
+   * clip_grad_*_ before optimizer.step(); the gradient buffer keeps the unclipped values.
+   */
+  clip?: { kind: "value"; max: number } | { kind: "norm"; buffer: string; coefficient: number };
 }
 
 function sgdBody(spec: Extract<OptimizerSpec, { kind: "sgd" }>, cyclesMomentum: boolean): string {
@@ -124,10 +130,16 @@ function nadamBody(spec: Extract<OptimizerSpec, { kind: "nadam" }>): string {
 export function emitOptimizer(spec: OptimizerSpec, param: number | string, grad: number | string, count: number, options: OptimizerKernelOptions = {}): KernelSource {
   const statePrefix = options.statePrefix ?? String(param);
   const states = optimizerStateNames(spec);
+  const clip = options.clip;
   const bindings = [{ node: param, write: true }, { node: grad, write: false }, ...states.map((s) => ({ node: `${statePrefix}:${s}`, write: true }))];
-  const decl = bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.write ? "read_write" : "read"}> ${k === 0 ? "p" : k === 1 ? "g" : states[k - 2]}: array<f32>;`).join("\n");
+  const names = ["p", "g", ...states];
+  if (clip?.kind === "norm") {
+    bindings.push({ node: clip.buffer, write: false });
+    names.push("clip");
+  }
+  const decl = bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.write ? "read_write" : "read"}> ${names[k]}: array<f32>;`).join("\n");
   const cycles = options.cyclesMomentum ?? false;
-  const body = (() => {
+  const update = (() => {
     switch (spec.kind) {
       case "sgd":
         return sgdBody(spec, cycles);
@@ -146,6 +158,10 @@ export function emitOptimizer(spec: OptimizerSpec, param: number | string, grad:
         return nadamBody(spec);
     }
   })();
+  // Every body reads the gradient as g[i]; with clipping it reads the clipped value instead (`\b`: not the
+  // g[i] that ends squareAvg[i]).
+  const clipped = clip === undefined ? undefined : clip.kind === "value" ? `clamp(g[i], ${f32(-clip.max)}, ${f32(clip.max)})` : `g[i] * clip[${clip.coefficient}u]`;
+  const body = clipped === undefined ? update : `let clippedGrad = ${clipped};\n  ${update.replace(/\bg\[i\]/g, "clippedGrad")}`;
   return {
     label: `${spec.kind} update ${typeof param === "number" ? `#${param}` : "of all parameters"}`,
     bindings,

@@ -12,6 +12,7 @@ import { conv2dKernel } from "./ops/conv.js";
 import { elementwiseGroups, emitFused, isElementwise } from "./fuse.js";
 import { emitMetrics, emitProbe } from "./metrics.js";
 import { emitOptimizer, supportsOptimizer } from "./optimizer.js";
+import { CLIP_BUFFER, clipCoefficientIndex, emitClipCoefficient, emitGradSquares, emitMaxNorm } from "./constraints.js";
 import { emitAugmentations } from "./augment.js";
 import { augmentationsOf } from "../../runtime/data/pipeline.js";
 
@@ -140,9 +141,12 @@ export function planKernels(program: Program, options: { fuse?: boolean; binding
   // One dispatch updates every parameter: parameters, gradients and moments are flat buffers.
   // One update per chunk of parameters (a chunk fits one storage binding; runtime/webgpu/layout.ts).
   const layout = flatLayout(program, options.bindingLimit);
+  train.kernels.push(...clipKernels(program, layout));
+  const clip = program.clip && (program.clip.kind === "value" ? { kind: "value" as const, max: program.clip.max } : { kind: "norm" as const, buffer: CLIP_BUFFER, coefficient: clipCoefficientIndex(layout.chunks.length) });
   layout.chunks.forEach((floats, c) => {
-    train.kernels.push(emitOptimizer(program.optimizer, flatKey("params", c), flatKey("grads", c), floats, { statePrefix: `opt:${c}`, cyclesMomentum: cyclesMomentum(program.schedule.spec) }));
+    train.kernels.push(emitOptimizer(program.optimizer, flatKey("params", c), flatKey("grads", c), floats, { statePrefix: `opt:${c}`, cyclesMomentum: cyclesMomentum(program.schedule.spec), clip }));
   });
+  train.kernels.push(...maxNormKernels(program, layout));
   train.kernels.push(emitMetrics(program.loss, train.aliases.get(program.output) ?? program.output, program.labels, classes, threshold));
   const evaluation = modePlan(program, [program.loss, program.output], false, fuse);
   evaluation.kernels.push(emitMetrics(program.loss, evaluation.aliases.get(program.output) ?? program.output, program.labels, classes, threshold));
@@ -150,6 +154,25 @@ export function planKernels(program: Program, options: { fuse?: boolean; binding
   const tensors = program.params.map((p, index) => ({ ...layout.place.get(p.node)!, count: p.shape.reduce((a, d) => a * d, 1), index }));
   const probe = layout.chunks.map((_, c) => emitProbe(c, tensors.filter((t) => t.chunk === c)));
   return { train, eval: evaluation, augment: augmentKernels(program), probe: probing ? probe : undefined, layout };
+}
+
+/** Clipping by global norm: Σg² per chunk, then the coefficient the updates read (codegen/wgsl/constraints.ts). */
+function clipKernels(program: Program, layout: FlatLayout): KernelSource[] {
+  if (program.clip?.kind !== "norm") return [];
+  return [...layout.chunks.map((floats, c) => emitGradSquares(c, floats)), emitClipCoefficient(layout.chunks.length, program.clip.max)];
+}
+
+/** The max-norm constraint after the updates: one dispatch per chunk holding a constrained parameter. */
+function maxNormKernels(program: Program, layout: FlatLayout): KernelSource[] {
+  const spec = program.maxNorm;
+  if (!spec) return [];
+  const tensors = program.params
+    .filter((p) => spec.params.includes(p.node))
+    .map((p) => ({ ...layout.place.get(p.node)!, rows: p.shape[0] ?? 1, cols: p.shape.slice(1).reduce((a, d) => a * d, 1) }));
+  return layout.chunks.flatMap((_, c) => {
+    const mine = tensors.filter((t) => t.chunk === c);
+    return mine.length ? [emitMaxNorm(c, mine, spec.value)] : [];
+  });
 }
 
 function augmentKernels(program: Program): KernelSource[] | undefined {

@@ -85,6 +85,9 @@ const CORE_OPS: Record<string, OpDef> = {
   // pre-activation need not be kept and bias + activation can fuse into the matmul that feeds them.
   relu: { shape: same, grad: (g, { id }, dy) => [g.add("relu_grad", [id, dy], g.shape(id))] },
   relu_grad: { shape: same },
+  // |x|, with torch.abs's gradient sign(x)·dy (0 at 0), for the L1 penalty.
+  abs: { shape: same, grad: (g, { inputs: [a] }, dy) => [g.add("abs_grad", [a!, dy], g.shape(a!))] },
+  abs_grad: { shape: same },
   leaky_relu: { shape: same, grad: (g, { id, attrs }, dy) => [g.add("leaky_relu_grad", [id, dy], g.shape(id), { alpha: attrs["alpha"] as number })] },
   leaky_relu_grad: { shape: same },
   tanh: { shape: same, grad: (g, { id }, dy) => [g.add("tanh_grad", [id, dy], g.shape(id))] },

@@ -7,7 +7,7 @@ import type { InitialLossExpectation } from "../../runtime/program.js";
 import { lowerCall, refuse, type ArgReader } from "./reader.js";
 
 /** Parameters picked by a selector: weights, biases, norms, all, or the parameters of a named layer. */
-function selected(selector: string, lowering: ModelLowering): number[] {
+export function selected(selector: string, lowering: ModelLowering): number[] {
   return lowering.graph.params
     .filter((p) => selector === "all" || (selector === "weights" && p.role === "weight") || (selector === "biases" && p.role === "bias") || (selector === "norms" && p.role === "norm") || p.name.startsWith(`${selector}.`) || p.name === selector)
     .map((p) => p.node);
@@ -93,6 +93,17 @@ function termNode(a: ArgReader, lowering: ModelLowering, output: number, labels:
         return g.add("class_loss", [output, labels], [], { kind: "nll", margin: 0, reduction });
       }
       return g.add("pointwise_loss", [output, labels], [], { kind: "kl_div", threshold: 0, reduction: reduction === "mean" ? "batchmean" : "sum" });
+    }
+    case "l1":
+    case "elastic_net": {
+      // Σ|W| over the selected parameters; elastic net adds (1 − ratio)·Σ‖W‖² to ratio times it (the registry's rule).
+      const params = selected(a.str("on"), lowering);
+      const ratio = a.call.builtin === "elastic_net" ? a.num("ratio") : 1;
+      const total = (terms: number[]) => terms.reduce((acc, s) => g.binary("add", acc, s), g.add("constant", [], [], { value: 0 }));
+      const l1 = total(params.map((p) => g.unary("sum_all", g.unary("abs", p))));
+      if (ratio === 1) return l1;
+      const l2 = total(params.map((p) => g.unary("sum_all", g.binary("mul", p, p))));
+      return g.binary("add", g.scale(l1, ratio), g.scale(l2, 1 - ratio));
     }
     case "l2": {
       // Σ‖W‖² over the selected parameters; the lecture notes' ½ with `half: true`.

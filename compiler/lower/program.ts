@@ -9,9 +9,9 @@ import type { CheckResult } from "../check/check.js";
 import { durationInSteps, type ElaboratedTrain, type RunLength } from "../check/elaborated.js";
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import { differentiate } from "../graph/autodiff.js";
-import type { EarlyStopping, LoopSpec, Metric, Program } from "../../runtime/program.js";
+import type { ClipSpec, EarlyStopping, LoopSpec, Metric, Program } from "../../runtime/program.js";
 import { lowerData } from "./data.js";
-import { expectedInitialLoss, lowerLoss } from "./loss.js";
+import { expectedInitialLoss, lowerLoss, selected } from "./loss.js";
 import { ModelLowering } from "./model.js";
 import { lowerOptimizer } from "./optimizer.js";
 import { lowerCall, refuse } from "./reader.js";
@@ -31,7 +31,8 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
   // Everything is lowered even after a refusal, so that one run names every construct it cannot train yet.
   const data = lowerData(train.data.source, train.data.transforms, path.dirname(path.resolve(filePath)), diagnostics);
   if (data && !train.run) throw new Error("internal: the run length of a readable data source is unknown");
-  const loop = train.run && lowerLoop(train, train.run, diagnostics);
+  const extras: LoopExtras = {};
+  const loop = train.run && lowerLoop(train, train.run, diagnostics, extras);
   const optimizer = lowerOptimizer(train.optimizer, train.optimizerGroups, diagnostics);
   const schedule = train.run && lowerSchedule(train.schedule, train.run, diagnostics);
   const lowering = new ModelLowering(diagnostics);
@@ -59,14 +60,23 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
     task: train.task,
     initialLoss: train.task === "classification" && typeof outShape[1] === "number" ? expectedInitialLoss(train.loss, outShape[1]) : undefined,
     optimizer,
+    ...(extras.clip && { clip: extras.clip }),
+    ...(extras.maxNorm && { maxNorm: { value: extras.maxNorm.value, params: selected(extras.maxNorm.on, lowering) } }),
     schedule,
     data,
     loop,
   };
 }
 
+/** What the loop's settings and directives say beyond the LoopSpec: they change the training step. */
+interface LoopExtras {
+  clip?: ClipSpec;
+  /** The parameters are selected once the model is lowered. */
+  maxNorm?: { value: number; on: string };
+}
+
 /** The loop's settings and directives. Every setting of TRAIN_SETTINGS is read here or refused. */
-function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: DiagnosticBag): LoopSpec | undefined {
+function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: DiagnosticBag, extras: LoopExtras): LoopSpec | undefined {
   const read = new Set(["data", "loss", "optimizer", "schedule"]);
   const setting = (name: string): ArgValue => {
     read.add(name);
@@ -79,15 +89,22 @@ function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: Diagnost
     refuse(diagnostics, train.writtenSettings.get(name), isResolvedCall(value) ? `\`${value.builtin}\` (the \`${name}\` setting)` : `the setting \`${name}\` with \`${String(value)}\``, rule.reason);
     ok = false;
   }
+  const clip = setting("clip");
+  if (isResolvedCall(clip)) {
+    const lowered = lowerCall(clip, "", diagnostics, (a): ClipSpec => ({ kind: a.call.builtin === "grad_norm" ? "norm" : "value", max: a.num("max") }));
+    if (lowered) extras.clip = lowered;
+    else ok = false;
+  }
   let earlyStopping: EarlyStopping | undefined;
   for (const call of train.directives) {
-    // support.ts lists every directive but early stopping (the checker keeps `stage` to `search`).
-    const lowered = lowerCall(call, "", diagnostics, (a): EarlyStopping => {
-      if (a.call.builtin !== "early_stopping") throw new Error(`internal: no lowering for the directive \`${a.call.builtin}\``);
-      return { monitor: a.str("monitor") as Metric, mode: a.str("mode") as "min" | "max", patience: a.num("patience"), minDelta: a.num("min_delta"), restoreBest: a.bool("restore_best") };
+    // support.ts lists every other directive (the checker keeps `stage` to `search`).
+    const lowered = lowerCall(call, "", diagnostics, (a): true => {
+      if (a.call.builtin === "max_norm") extras.maxNorm = { value: a.num("value"), on: a.str("on") };
+      else if (a.call.builtin === "early_stopping") earlyStopping = { monitor: a.str("monitor") as Metric, mode: a.str("mode") as "min" | "max", patience: a.num("patience"), minDelta: a.num("min_delta"), restoreBest: a.bool("restore_best") };
+      else throw new Error(`internal: no lowering for the directive \`${a.call.builtin}\``);
+      return true;
     });
-    if (lowered) earlyStopping = lowered;
-    else ok = false;
+    if (!lowered) ok = false;
   }
   const batch = setting("batch");
   const logEvery = setting("log_every");

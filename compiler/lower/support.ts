@@ -5,27 +5,20 @@
 export const NOT_YET: Record<string, string> = {
   // Image layers and the other ops of convolutional networks.
   orthogonal: "orthogonal initialization is not implemented in the backends yet",
-  // Regularizers beyond L2.
-  l1: "this regularizer is not implemented in the backends yet",
-  elastic_net: "this regularizer is not implemented in the backends yet",
   // Optimization.
   lbfgs: "L-BFGS is not implemented in the backends yet",
   group: "parameter groups are not implemented in the backends yet",
-  grad_norm: "gradient clipping is not implemented in the backends yet",
-  grad_value: "gradient clipping is not implemented in the backends yet",
   // Data.
   // Training loop.
   checkpoint: "checkpoints are not implemented yet",
   report: "HTML reports are not implemented yet",
   overfit: "the overfit sanity mode is not implemented yet",
-  max_norm: "max-norm constraints are not implemented yet",
   independent: "ensembles are not implemented yet",
   snapshot: "snapshot ensembles are not implemented yet",
 };
 
 /** Settings of `train` the backends cannot run yet, with the values that are refused. */
 export const SETTINGS_NOT_YET: Record<string, { refused: (value: unknown) => boolean; reason: string }> = {
-  clip: { refused: (value) => value !== undefined, reason: "gradient clipping is not implemented in the backends yet" },
   ensemble: { refused: (value) => value !== undefined, reason: "ensembles are not implemented yet" },
   compat: { refused: (value) => value !== "pytorch", reason: "the Caffe and Keras convention presets are not implemented yet" },
   precision: { refused: (value) => value !== "f32", reason: "mixed precision is not implemented yet" },

@@ -116,6 +116,8 @@ export const KERNELS: Record<string, Kernel> = {
   },
   relu: ([x]) => map(x!, (v) => (v > 0 ? v : 0)),
   relu_grad: ([x, g]) => map(g!, (v, i) => (x!.data[i]! > 0 ? v : 0)),
+  abs: ([x]) => map(x!, (v) => Math.abs(v)),
+  abs_grad: ([x, g]) => map(g!, (v, i) => (x!.data[i]! > 0 ? v : x!.data[i]! < 0 ? -v : 0)),
   leaky_relu: ([x], attrs) => map(x!, (v) => (v > 0 ? v : (attrs["alpha"] as number) * v)),
   leaky_relu_grad: ([x, g], attrs) => map(g!, (v, i) => (x!.data[i]! > 0 ? v : (attrs["alpha"] as number) * v)),
   tanh: ([x]) => map(x!, Math.tanh),

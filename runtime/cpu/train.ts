@@ -9,6 +9,7 @@ import { binaryThreshold, classify, probeReport } from "../metrics.js";
 import type { Dataset } from "../data/sources.js";
 import type { StepHyperparameters } from "../schedules.js";
 import { execute } from "./interpreter.js";
+import { clipGradients, renormRows } from "./constraints.js";
 import { createState, optimizerStep, type OptimizerState } from "./optimizers.js";
 import type { Tensor } from "./tensor.js";
 
@@ -53,19 +54,25 @@ export class CpuTrainer {
     const values = execute(p.nodes, this.leaves(batch), [p.loss, p.output, ...p.paramGrads, ...p.sideEffects], { seed: this.seed, step, training: true, batch: batch.count });
     const loss = values.get(p.loss)!.data[0]!;
     const sums = probe ? new Float64Array(3 * p.params.length) : undefined;
+    const grads = p.paramGrads.map((g) => values.get(g)!.data);
+    const before = sums ? p.params.map((param) => Float64Array.from(this.params.get(param.node)!.data)) : undefined;
+    // PyTorch's order: backward, clip_grad_*_, optimizer.step() (which adds weight decay), then constraints.
+    const used = clipGradients(p.clip, grads);
     p.params.forEach((param, k) => {
-      const grad = values.get(p.paramGrads[k]!)!;
-      const data = this.params.get(param.node)!.data;
-      const before = sums ? Float64Array.from(data) : undefined;
-      optimizerStep(p.optimizer, data, grad.data, this.optimizerStates.get(param.node)!, hyper.lr, hyper.momentum);
-      if (sums && before) {
-        for (let i = 0; i < data.length; i++) {
-          sums[3 * k] = sums[3 * k]! + (data[i]! - before[i]!) ** 2;
-          sums[3 * k + 1] = sums[3 * k + 1]! + before[i]! ** 2;
-          sums[3 * k + 2] = sums[3 * k + 2]! + grad.data[i]! ** 2;
-        }
-      }
+      optimizerStep(p.optimizer, this.params.get(param.node)!.data, used[k]!, this.optimizerStates.get(param.node)!, hyper.lr, hyper.momentum);
     });
+    if (p.maxNorm) for (const node of p.maxNorm.params) renormRows(this.params.get(node)!.data, this.params.get(node)!.shape[0] ?? 1, p.maxNorm.value);
+    if (sums && before) {
+      p.params.forEach((param, k) => {
+        const data = this.params.get(param.node)!.data;
+        const grad = grads[k]!;
+        for (let i = 0; i < data.length; i++) {
+          sums[3 * k] = sums[3 * k]! + (data[i]! - before[k]![i]!) ** 2;
+          sums[3 * k + 1] = sums[3 * k + 1]! + before[k]![i]! ** 2;
+          sums[3 * k + 2] = sums[3 * k + 2]! + grad[i]! ** 2;
+        }
+      });
+    }
     return { loss, ...this.classified(values.get(p.output)!, batch), sums };
   }
 

@@ -8,6 +8,7 @@ import { optimizerStateNames } from "./state.js";
 import { flatKey, type FlatLayout } from "./layout.js";
 import { planMemory } from "./memory.js";
 import { METRICS_FLOATS } from "../../codegen/wgsl/metrics.js";
+import { CLIP_BUFFER, clipFloats } from "../../codegen/wgsl/constraints.js";
 import { AUGMENT_RAW, AUGMENT_SCRATCH } from "./augment-buffers.js";
 
 /** What a buffer holds, for the memory report. */
@@ -73,6 +74,7 @@ export function planBuffers(program: Program, plan: KernelPlan, trainingBatch: n
   for (const s of program.state) own(s.node, sizeOf(program.nodes[s.node]!), "running statistics");
   own("metrics", bytes(METRICS_FLOATS), "monitoring");
   if (plan.probe) own("probe", bytes(3 * program.params.length), "monitoring");
+  if (program.clip?.kind === "norm") own(CLIP_BUFFER, bytes(clipFloats(layout.chunks.length)), "gradients");
   const valueBytes = new Map<number, number>();
   for (const node of program.nodes) if (node.op !== "select_mode" && !persistent.has(node.id)) valueBytes.set(node.id, sizeOf(node));
   const resolved = (mode: ModePlan) => mode.kernels.map((k) => k.bindings.map((b) => ({ node: typeof b.node === "number" ? (mode.aliases.get(b.node) ?? b.node) : b.node, write: b.write })));
