@@ -74,7 +74,17 @@ export interface DoneReport {
   test_top5?: number;
   /** Early stopping ended the run; the epoch whose weights were kept when they were restored. */
   stopped_early?: { epoch: number; restored_epoch?: number };
+  /** `overfit` mode: the training subset evaluated at the end (evaluation mode), and whether it was fitted. */
+  overfit?: OverfitResult;
   seconds: number;
+}
+
+export interface OverfitResult {
+  examples: number;
+  train_loss: number;
+  train_accuracy?: number;
+  /** ≥ 99% training accuracy for classification; for regression, a final loss below 1% of the first. */
+  fitted: boolean;
 }
 
 export class TrainingAborted extends Error {
@@ -297,6 +307,11 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
       report.val_loss = restored.loss;
       report.val_accuracy = restored.accuracy;
     }
+  }
+  if (program.overfit) {
+    const fit = await backend.evaluate(data.train);
+    const fitted = fit.accuracy !== undefined ? fit.accuracy >= 0.99 : firstLoss !== undefined && fit.loss < 0.01 * firstLoss;
+    report.overfit = { examples: data.train.count, train_loss: fit.loss, train_accuracy: fit.accuracy, fitted };
   }
   if (data.test) {
     const test = await backend.evaluate(data.test);

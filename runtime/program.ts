@@ -154,6 +154,13 @@ export interface MaxNormSpec {
   params: number[];
 }
 
+/** The notes' sanity mode: a few training examples, regularization off, expect ~100% training accuracy. */
+export interface OverfitSpec {
+  examples: number;
+  /** What the mode turned off, in words, for the note printed before training (e.g. "dropout"). */
+  turnedOff: string[];
+}
+
 export interface Program {
   model: string;
   nodes: ProgramNode[];
@@ -177,6 +184,7 @@ export interface Program {
   schedule: { spec: ScheduleSpec; per: "step" | "epoch"; plateau?: PlateauSpec };
   data: DataSpec;
   loop: LoopSpec;
+  overfit?: OverfitSpec;
 }
 
 export interface LoopSpec {

@@ -3,7 +3,7 @@ import { compileProgram } from "../../compiler/compile.js";
 import { renderDiagnostic, renderSummary } from "../../compiler/diagnostics/render.js";
 import { DataError } from "../../runtime/data/sources.js";
 import { TrainingAborted, trainCpu } from "../../runtime/cpu/train.js";
-import type { DoneReport, EpochReport, EvalReport, LogReport, TrainingWarning } from "../../runtime/loop.js";
+import type { DoneReport, EpochReport, EvalReport, LogReport, OverfitResult, TrainingWarning } from "../../runtime/loop.js";
 import type { Metric } from "../../runtime/program.js";
 import { NoAdapterError } from "../../runtime/webgpu/device.js";
 import { BudgetExceeded } from "../../runtime/webgpu/budget.js";
@@ -73,6 +73,10 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     return 1;
   }
   const program = compiled.program;
+  if (program.overfit) {
+    const off = program.overfit.turnedOff;
+    io.stderr(`note: overfit mode: training on the first ${program.overfit.examples} examples${off.length ? ` with ${off.join(", ")} turned off` : " (no regularization to turn off)"}\n`);
+  }
   const metrics = program.loop.monitor;
   const progress = new ProgressBar(io.stderr, io.isTTY && !json);
   let lastLoss: number | undefined;
@@ -115,7 +119,7 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     progress.clear();
     const report = { event: "done", ...done };
     if (json) io.stdout(JSON.stringify(report) + "\n");
-    else io.stdout(doneLine(done));
+    else io.stdout(doneLine(done) + (done.overfit ? overfitLine(done.overfit) : ""));
     return 0;
   } catch (error) {
     progress.clear();
@@ -153,4 +157,12 @@ function doneLine(done: DoneReport): string {
   if (done.test_accuracy !== undefined) parts.push(`test_accuracy ${percent(done.test_accuracy)}`);
   const stopped = done.stopped_early ? `; stopped early after epoch ${done.stopped_early.epoch}${done.stopped_early.restored_epoch ? `, weights of epoch ${done.stopped_early.restored_epoch} restored` : ""}` : "";
   return `done: ${done.steps} steps in ${done.seconds.toFixed(1)} s on the ${done.adapter}; ${parts.join(", ")}${stopped}\n`;
+}
+
+/** The verdict of `overfit` mode, in the notes' words: a model that cannot fit 100 examples will not learn. */
+function overfitLine(result: OverfitResult): string {
+  const measured = result.train_accuracy !== undefined ? `${percent(result.train_accuracy)} training accuracy` : `training loss ${fmt(result.train_loss)}`;
+  return result.fitted
+    ? `overfit check passed: ${measured} on ${result.examples} examples; the model and the optimization can fit the data, so remove \`overfit\` and train on all of it\n`
+    : `overfit check failed: only ${measured} on ${result.examples} examples; a model that cannot fit a handful of examples will not learn from all of them: check the learning rate (try 10× higher and lower), that the loss matches the labels, and the data pipeline\n`;
 }

@@ -127,7 +127,9 @@ export function checkTrain(decl: A.TrainDecl, ctx: CheckContext, models: Map<str
       help: "add e.g. `epochs 10`",
     });
   }
-  const run = runLength(summary, values, settings, ctx);
+  // `overfit(examples: k)` trains on the first k training examples, so the run is counted in those.
+  const overfit = directives.flatMap((d) => (d.resolved?.builtin === "overfit" ? [d.resolved.args.get("examples")] : [])).find((k): k is number => typeof k === "number");
+  const run = runLength(summary, values, settings, ctx, overfit);
   if (model && summary.data) checkDataFitsModel(summary.data, model, ctx, modelName!);
   const loss = settings.has("loss") ? checkLoss(settings.get("loss")!.value, ctx, scope, model, summary.data) : [];
   const optimizer = settings.has("optimizer") ? checkOptimizer(settings.get("optimizer")!.value, ctx, scope) : { groups: [] };
@@ -170,7 +172,7 @@ function settingValues(settings: Collected["settings"], ctx: CheckContext, scope
 }
 
 /** Epochs, steps per epoch and total steps, with the split arithmetic the runtime uses. */
-function runLength(summary: TrainSummary, values: Map<string, ArgValue>, settings: Collected["settings"], ctx: CheckContext): RunLength | undefined {
+function runLength(summary: TrainSummary, values: Map<string, ArgValue>, settings: Collected["settings"], ctx: CheckContext, overfit?: number): RunLength | undefined {
   const epochs = values.get("epochs");
   const steps = values.get("steps");
   const batch = values.get("batch");
@@ -180,7 +182,7 @@ function runLength(summary: TrainSummary, values: Map<string, ArgValue>, setting
   const split = splitSizes(data.examples, data.validation, data.heldOut - data.validation);
   // Each `subset(n)` keeps the first n examples of the training split (runtime/data/pipeline.ts).
   const subsets = data.transforms.flatMap((t) => (t.builtin === "subset" && typeof t.args.get("n") === "number" ? [t.args.get("n") as number] : []));
-  const trainExamples = Math.min(split.train, ...subsets);
+  const trainExamples = Math.min(split.train, ...subsets, overfit ?? Infinity);
   if (trainExamples < 1) return undefined;
   const size = typeof batch === "number" ? batch : trainExamples;
   const dropLast = values.get("drop_last") === true;

@@ -14,6 +14,8 @@ export interface LayerScope {
   readonly graph: Graph;
   readonly b: GraphBuilder;
   readonly diagnostics: DiagnosticBag;
+  /** False in `overfit` mode: dropout and DropConnect lower to the identity. */
+  readonly regularization: boolean;
   /** A trainable parameter; `layerFanIn` overrides the fan-in computed from its shape (a bias's layer's). */
   param(name: string, shape: number[], init: InitSpec, role: "weight" | "bias" | "norm", layerFanIn?: number): number;
   /** Non-trainable state updated by the training step (running statistics), initialized to `fill`. */

@@ -58,7 +58,10 @@ export class ModelLowering implements LayerScope {
   /** The source of each graph node the model creates (the layer or expression), for diagnostics about it. */
   readonly spans = new Map<number, Span>();
 
-  constructor(readonly diagnostics: DiagnosticBag) {}
+  constructor(
+    readonly diagnostics: DiagnosticBag,
+    readonly regularization = true,
+  ) {}
 
   param(name: string, shape: number[], init: InitSpec, role: "weight" | "bias" | "norm", layerFanIn?: number): number {
     const id = this.b.add("param", [], shape, { shape }, name);
@@ -244,7 +247,8 @@ export class ModelLowering implements LayerScope {
       }
       case "dropout": {
         const keep = a.num("keep", true);
-        const p = keep !== undefined ? 1 - keep : a.num("p");
+        const rate = keep !== undefined ? 1 - keep : a.num("p");
+        const p = this.regularization ? rate : 0;
         // Each application draws its own mask (a stream per dropout node), as a PyTorch Dropout called twice does.
         return (x) => (p === 0 ? x : this.b.unary("dropout", x, { p, stream: this.randomStream() }));
       }

@@ -6,10 +6,13 @@ import * as path from "node:path";
 import { TRAIN_SETTINGS } from "../builtins/training.js";
 import { isDuration, isResolvedCall, type ArgValue } from "../builtins/types.js";
 import type { CheckResult } from "../check/check.js";
-import { durationInSteps, type ElaboratedTrain, type RunLength } from "../check/elaborated.js";
+import { durationInSteps, type ElaboratedTrain, type LossTerm, type RunLength, type TensorNode } from "../check/elaborated.js";
+import { lookupBuiltin } from "../builtins/registry.js";
+import type { ResolvedCall } from "../builtins/types.js";
+import type { OptimizerSpec } from "../../runtime/cpu/optimizers.js";
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import { differentiate } from "../graph/autodiff.js";
-import type { ClipSpec, EarlyStopping, LoopSpec, Metric, Program } from "../../runtime/program.js";
+import type { ClipSpec, DataSpec, EarlyStopping, LoopSpec, Metric, Program } from "../../runtime/program.js";
 import { lowerData } from "./data.js";
 import { expectedInitialLoss, lowerLoss, selected } from "./loss.js";
 import { ModelLowering } from "./model.js";
@@ -33,9 +36,12 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
   if (data && !train.run) throw new Error("internal: the run length of a readable data source is unknown");
   const extras: LoopExtras = {};
   const loop = train.run && lowerLoop(train, train.run, diagnostics, extras);
-  const optimizer = lowerOptimizer(train.optimizer, train.optimizerGroups, diagnostics);
+  const lowered_optimizer = lowerOptimizer(train.optimizer, train.optimizerGroups, diagnostics);
   const schedule = train.run && lowerSchedule(train.schedule, train.run, diagnostics);
-  const lowering = new ModelLowering(diagnostics);
+  const overfit = extras.overfit !== undefined && data && lowered_optimizer ? overfitMode(extras.overfit, data, train.loss, lowered_optimizer, extras, train.model) : undefined;
+  const optimizer = overfit ? overfit.optimizer : lowered_optimizer;
+  const lossTerms = overfit ? overfit.loss : train.loss;
+  const lowering = new ModelLowering(diagnostics, !overfit);
   const lowered = lowering.lower(train.model);
   for (const [node, span] of lowering.spans) spans.set(node, span);
   if (!lowered) return undefined;
@@ -43,7 +49,7 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
   const outShape = g.shape(lowered.output);
   const labelShape = train.task === "classification" ? ["N" as const] : outShape;
   const labels = g.add("input", [], labelShape, { shape: labelShape }, "labels");
-  const loss = lowerLoss(train.loss, lowering, lowered.output, labels, diagnostics);
+  const loss = lowerLoss(lossTerms, lowering, lowered.output, labels, diagnostics);
   if (loss === undefined || !data || !optimizer || !schedule || !loop || check.search) return undefined;
   const grads = differentiate(lowering.graph, loss);
   return {
@@ -58,13 +64,37 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
     params: lowering.graph.params,
     state: lowering.graph.state,
     task: train.task,
-    initialLoss: train.task === "classification" && typeof outShape[1] === "number" ? expectedInitialLoss(train.loss, outShape[1]) : undefined,
+    initialLoss: train.task === "classification" && typeof outShape[1] === "number" ? expectedInitialLoss(lossTerms, outShape[1]) : undefined,
     optimizer,
     ...(extras.clip && { clip: extras.clip }),
-    ...(extras.maxNorm && { maxNorm: { value: extras.maxNorm.value, params: selected(extras.maxNorm.on, lowering) } }),
+    ...(extras.maxNorm && !overfit && { maxNorm: { value: extras.maxNorm.value, params: selected(extras.maxNorm.on, lowering) } }),
     schedule,
-    data,
+    data: overfit ? overfit.data : data,
     loop,
+    ...(overfit && { overfit: { examples: extras.overfit!, turnedOff: overfit.turnedOff } }),
+  };
+}
+
+/**
+ * The notes' "overfit a tiny subset" check: the first `examples` training examples (after the fitted
+ * transforms), with every regularizer off: penalty terms of the loss, weight decay, dropout and
+ * DropConnect, max-norm and augmentation. What was turned off is listed for the note before training.
+ */
+function overfitMode(examples: number, data: DataSpec, terms: LossTerm[], optimizer: OptimizerSpec, extras: LoopExtras, model: ElaboratedTrain["model"]) {
+  const turnedOff: string[] = [];
+  const penalties = terms.filter((t) => lookupBuiltin(t.call.builtin, ["regularizer"]) !== undefined);
+  if (penalties.length) turnedOff.push(...penalties.map((t) => `the \`${t.call.builtin}\` term of the loss`));
+  const decay = "weightDecay" in optimizer ? optimizer.weightDecay : 0;
+  if (decay) turnedOff.push(`weight decay ${decay}`);
+  if (usesLayer(model, "dropout")) turnedOff.push("dropout");
+  if (usesLayer(model, "dense", (call) => call.args.get("dropconnect") !== 0)) turnedOff.push("DropConnect");
+  if (extras.maxNorm) turnedOff.push("max-norm");
+  if (data.transforms.some((t) => t.kind === "augment")) turnedOff.push("augmentation");
+  return {
+    turnedOff,
+    loss: terms.filter((t) => !penalties.includes(t)),
+    optimizer: decay ? ({ ...optimizer, weightDecay: 0 } as OptimizerSpec) : optimizer,
+    data: { ...data, transforms: [...data.transforms.filter((t) => t.kind !== "augment"), { kind: "subset", n: examples }] } satisfies DataSpec,
   };
 }
 
@@ -73,6 +103,8 @@ interface LoopExtras {
   clip?: ClipSpec;
   /** The parameters are selected once the model is lowered. */
   maxNorm?: { value: number; on: string };
+  /** `overfit(examples:)`: train on that many examples with regularization off. */
+  overfit?: number;
 }
 
 /** The loop's settings and directives. Every setting of TRAIN_SETTINGS is read here or refused. */
@@ -100,6 +132,7 @@ function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: Diagnost
     // support.ts lists every other directive (the checker keeps `stage` to `search`).
     const lowered = lowerCall(call, "", diagnostics, (a): true => {
       if (a.call.builtin === "max_norm") extras.maxNorm = { value: a.num("value"), on: a.str("on") };
+      else if (a.call.builtin === "overfit") extras.overfit = a.num("examples");
       else if (a.call.builtin === "early_stopping") earlyStopping = { monitor: a.str("monitor") as Metric, mode: a.str("mode") as "min" | "max", patience: a.num("patience"), minDelta: a.num("min_delta"), restoreBest: a.bool("restore_best") };
       else throw new Error(`internal: no lowering for the directive \`${a.call.builtin}\``);
       return true;
@@ -127,4 +160,28 @@ function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: Diagnost
   const unread = TRAIN_SETTINGS.filter((s) => !read.has(s.name));
   if (unread.length) throw new Error(`internal: the lowering does not read the settings ${unread.map((s) => s.name).join(", ")}`);
   return ok ? loop : undefined;
+}
+
+/** Whether the model applies a layer `builtin` (matching `test`, if given) anywhere. */
+function usesLayer(model: ElaboratedTrain["model"], builtin: string, test: (call: ResolvedCall) => boolean = () => true): boolean {
+  const seen = new Set<TensorNode>();
+  const visit = (node: TensorNode | number): boolean => {
+    if (typeof node === "number" || seen.has(node)) return false;
+    seen.add(node);
+    switch (node.op) {
+      case "layer":
+        return (node.layer.call.builtin === builtin && test(node.layer.call)) || visit(node.input);
+      case "arithmetic":
+        return visit(node.left) || visit(node.right);
+      case "negate":
+        return visit(node.operand);
+      case "concat":
+        return node.inputs.some(visit);
+      case "reduce":
+        return visit(node.input);
+      default:
+        return false;
+    }
+  };
+  return visit(model.output);
 }

@@ -12,7 +12,6 @@ export const NOT_YET: Record<string, string> = {
   // Training loop.
   checkpoint: "checkpoints are not implemented yet",
   report: "HTML reports are not implemented yet",
-  overfit: "the overfit sanity mode is not implemented yet",
   independent: "ensembles are not implemented yet",
   snapshot: "snapshot ensembles are not implemented yet",
 };

@@ -21,7 +21,8 @@ export const DENSE_LAYERS: Record<string, LayerLowering> = {
     const weightInit = a.resolved("init");
     const biasInit = a.resolved("bias_init");
     const weightNorm = a.bool("weight_norm");
-    const dropconnect = a.num("dropconnect");
+    const rate = a.num("dropconnect");
+    const dropconnect = scope.regularization ? rate : 0;
     let weights: { w: number; bias?: number } | undefined;
     return (x) => {
       const fanIn = scope.graph.shape(x)[1] as number;
