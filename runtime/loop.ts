@@ -109,9 +109,36 @@ export interface TrainOptions {
 }
 
 export interface TrainingWarning {
-  code: "W0701";
+  code: "W0701" | "W0702";
   message: string;
   help: string;
+}
+
+/** The notes' healthy update/weight ratio, and how far (a factor either way) a parameter may stray from it. */
+export const HEALTHY_RATIO = 1e-3;
+const RATIO_SLACK = 100;
+
+/**
+ * Parameters whose update/weight ratio at a logged step is more than 100× away from 1e-3, each direction of
+ * each parameter reported once per run (`flagged` remembers).
+ */
+export function ratioWarnings(ratios: Record<string, number>, step: number, lr: number, flagged: Set<string>): TrainingWarning[] {
+  const warnings: TrainingWarning[] = [];
+  for (const [name, ratio] of Object.entries(ratios)) {
+    const high = ratio > HEALTHY_RATIO * RATIO_SLACK;
+    if (!(high || ratio < HEALTHY_RATIO / RATIO_SLACK) || ratio === 0) continue;
+    const key = `${name} ${high ? "high" : "low"}`;
+    if (flagged.has(key)) continue;
+    flagged.add(key);
+    warnings.push({
+      code: "W0702",
+      message: `the update/weight ratio of \`${name}\` is ${ratio.toExponential(1)} at step ${step} (healthy is about 1e-3)`,
+      help: high
+        ? `each step changes these weights by ${(ratio * 100).toPrecision(2)}% of their size: the learning rate (${lr}) is probably too high for them`
+        : `these weights barely move: the learning rate (${lr}) is probably too low for them, or their gradient vanishes before reaching them`,
+    });
+  }
+  return warnings;
 }
 
 /**
@@ -181,6 +208,7 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
   const pending: { step: number; epoch: number; lr: number; reading: Promise<StepReading> }[] = [];
   let firstLoss: number | undefined;
   let probe: Probe | undefined;
+  const flaggedRatios = new Set<string>();
   let last: EpochReport | undefined;
   let best: { value: number; epoch: number; weights: unknown } | undefined;
   let checksSinceBest = 0;
@@ -192,7 +220,10 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
     while (pending.length > 0 && pending[0]!.step <= upTo) {
       const entry = pending.shift()!;
       const reading = await entry.reading;
-      if (reading.probe) probe = reading.probe;
+      if (reading.probe) {
+        probe = reading.probe;
+        for (const warning of ratioWarnings(reading.probe.update_ratio, entry.step + 1, entry.lr, flaggedRatios)) options.onWarning?.(warning);
+      }
       checkLoss(reading.loss, entry);
       options.onLog?.({ step: entry.step + 1, epoch: entry.epoch + 1, loss: reading.loss, lr: entry.lr, ...(reading.probe ?? {}) });
     }

@@ -330,6 +330,14 @@ export const DIAGNOSTIC_CODES = {
     good: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3)\n}\n"),
     atRunTime: true,
   },
+  W0702: {
+    severity: "warning",
+    title: "update/weight ratio far from 1e-3",
+    explanation: "With `update_ratio` in `monitor`, each logged step measures, per parameter, ‖Δθ‖ / ‖θ‖ of that step's update (on the device on WebGPU). The notes' rule of thumb is about 1e-3: much higher and the learning rate is too high for those weights, much lower and it is too low (or their gradient vanishes). `dslc train` warns once per parameter and direction when the ratio is more than 100× away from 1e-3. Training goes on.",
+    bad: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 1e-7)\n  epochs 5\n  monitor [train_loss, update_ratio]\n"),
+    good: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n  monitor [train_loss, update_ratio]\n"),
+    atRunTime: true,
+  },
   W0001: {
     severity: "warning",
     title: "unused value",

@@ -3,7 +3,7 @@
 // outside [½, 2]× of it, once, and trains on.
 import { describe, expect, it } from "vitest";
 import { compileProgram } from "../../compiler/compile.js";
-import { initialLossWarning } from "../../runtime/loop.js";
+import { initialLossWarning, ratioWarnings } from "../../runtime/loop.js";
 import { trainCpu } from "../../runtime/cpu/train.js";
 
 function programFor(loss: string, head = "dense(4)", init = "") {
@@ -52,5 +52,20 @@ describe("the check in the training loop", () => {
     const quiet: string[] = [];
     await trainCpu(programFor("cross_entropy()"), { onWarning: (w) => quiet.push(w.code) });
     expect(quiet).toEqual([]);
+  });
+});
+
+describe("the update/weight ratio flag (W0702)", () => {
+  it("flags ratios more than 100× from 1e-3, once per parameter and direction", () => {
+    const flagged = new Set<string>();
+    const first = ratioWarnings({ "fc.weight": 0.5, "fc.bias": 1e-3, "out.weight": 2e-6 }, 10, 0.3, flagged);
+    expect(first.map((w) => w.message)).toEqual(["the update/weight ratio of `fc.weight` is 5.0e-1 at step 10 (healthy is about 1e-3)", "the update/weight ratio of `out.weight` is 2.0e-6 at step 10 (healthy is about 1e-3)"]);
+    expect(first[0]!.help).toContain("too high");
+    expect(first[1]!.help).toContain("too low");
+    // The same parameters again: no repeat; the other direction of one of them is new.
+    expect(ratioWarnings({ "fc.weight": 0.9, "out.weight": 1e-7 }, 20, 0.3, flagged)).toEqual([]);
+    expect(ratioWarnings({ "fc.weight": 1e-6 }, 30, 0.3, flagged).map((w) => w.code)).toEqual(["W0702"]);
+    // Within 100× either way is quiet, and so is a weight that is exactly 0 (nothing to compare).
+    expect(ratioWarnings({ a: 0.099, b: 1.1e-5, c: 0 }, 40, 0.3, new Set())).toEqual([]);
   });
 });
