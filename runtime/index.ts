@@ -4,10 +4,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { KernelPlan } from "../codegen/wgsl/plan.js";
-import { trainCpu } from "./cpu/train.js";
+import { cpuBackend, trainCpu } from "./cpu/train.js";
 import type { DoneReport, EpochReport, TrainOptions } from "./loop.js";
 import type { Program } from "./program.js";
-import { trainOnWebGpu } from "./webgpu/train.js";
+import { trainWithReport } from "./report/report.js";
+import { trainOnWebGpu, withWebGpuBackend } from "./webgpu/train.js";
 
 export type { DoneReport, EpochReport, TrainOptions } from "./loop.js";
 export { TrainingAborted } from "./loop.js";
@@ -57,10 +58,22 @@ export interface RunOptions extends TrainOptions {
   backend?: "webgpu" | "cpu";
   /** With the WebGPU backend: an adapter whose name contains this. */
   adapter?: string;
+  /** Write the HTML training report here (also when training aborts); default: the `report` directive's path, if any. */
+  report?: string;
 }
 
 export function trainCompiled(compiled: CompiledModel, options: RunOptions = {}): Promise<DoneReport> {
   const { program } = compiled.manifest;
+  const reportPath = options.report ?? program.loop.report?.path;
+  if (reportPath !== undefined) {
+    const report = { path: reportPath };
+    if (options.backend === "cpu") return trainWithReport(program, cpuBackend(program), options, report);
+    return withWebGpuBackend(program, compiled.plan, { adapter: options.adapter }, async (backend) => ({
+      ...(await trainWithReport(program, backend, options, report)),
+      dispatches_per_step: backend.dispatchesPerStep,
+      peak_buffer_bytes: backend.bufferBytes,
+    }));
+  }
   if (options.backend === "cpu") return trainCpu(program, options);
   return trainOnWebGpu(program, compiled.plan, options, { adapter: options.adapter });
 }

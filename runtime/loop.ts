@@ -114,12 +114,27 @@ export interface TrainingWarning {
   help: string;
 }
 
+/** No update has happened before the first step's loss: a non-finite one comes from the data or the initial weights. */
+const FIRST_STEP_HELP = "no weight was updated yet, so the learning rate is not the cause: the data probably holds NaN or infinite values (check the file), or the initial weights are extreme (check `init:`)";
+
+/**
+ * The likely cause of a loss that ran away after training began: the learning rate, and, when neither the
+ * data pipeline nor the model normalizes anything, the unnormalized inputs that make gradients large.
+ */
+export function divergenceHelp(program: Program, lr: number): string {
+  const rate = `the learning rate (${lr}) is probably too high: try dividing it by 10`;
+  const normalizesData = program.data.transforms.some((t) => t.kind === "standardize" || t.kind === "center" || t.kind === "pca" || t.kind === "whiten");
+  const normalizesLayers = program.nodes.some((n) => n.op === "norm_stats");
+  if (normalizesData || normalizesLayers) return rate;
+  return `${rate}; nothing normalizes the inputs either (no \`standardize\` or \`center\` in the data pipeline, no normalization layer), and large inputs make large gradients: add \`|> standardize()\` to \`data\``;
+}
+
 /** The notes' healthy update/weight ratio, and how far (a factor either way) a parameter may stray from it. */
 export const HEALTHY_RATIO = 1e-3;
 const RATIO_SLACK = 100;
 
 /**
- * Parameters whose update/weight ratio at a logged step is more than 100× away from 1e-3, each direction of
+ * Parameters whose update/weight ratio at a step is more than 100× away from 1e-3, each direction of
  * each parameter reported once per run (`flagged` remembers).
  */
 export function ratioWarnings(ratios: Record<string, number>, step: number, lr: number, flagged: Set<string>): TrainingWarning[] {
@@ -209,6 +224,12 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
   let firstLoss: number | undefined;
   let probe: Probe | undefined;
   const flaggedRatios = new Set<string>();
+  let probeStep = 0;
+  // Ratios of the first steps are transients (Adam's first steps move every weight by about lr): they are
+  // judged only once 5% of the run (at least 10 steps) has passed.
+  const settled = Math.max(10, Math.ceil(0.05 * totalSteps));
+  const weightNames = new Set(program.params.filter((p) => p.role === "weight").map((p) => p.name));
+  const weightRatios = (ratios: Record<string, number>) => Object.fromEntries(Object.entries(ratios).filter(([name]) => weightNames.has(name)));
   let last: EpochReport | undefined;
   let best: { value: number; epoch: number; weights: unknown } | undefined;
   let checksSinceBest = 0;
@@ -222,7 +243,7 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
       const reading = await entry.reading;
       if (reading.probe) {
         probe = reading.probe;
-        for (const warning of ratioWarnings(reading.probe.update_ratio, entry.step + 1, entry.lr, flaggedRatios)) options.onWarning?.(warning);
+        probeStep = entry.step + 1;
       }
       checkLoss(reading.loss, entry);
       options.onLog?.({ step: entry.step + 1, epoch: entry.epoch + 1, loss: reading.loss, lr: entry.lr, ...(reading.probe ?? {}) });
@@ -231,14 +252,14 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
   // One definition of "initial loss" for both backends: the first logged loss (that of the first step).
   const checkLoss = (loss: number, at: { step: number; epoch: number; lr: number }) => {
     const where = `at step ${at.step + 1} (epoch ${at.epoch + 1})`;
-    if (!Number.isFinite(loss)) throw new TrainingAborted(`the training loss became ${loss} ${where}`, `the learning rate (${at.lr}) is probably too high: try dividing it by 10`, at.epoch + 1);
+    if (!Number.isFinite(loss)) throw new TrainingAborted(`the training loss became ${loss} ${where}`, at.step === 0 ? FIRST_STEP_HELP : divergenceHelp(program, at.lr), at.epoch + 1);
     if (firstLoss === undefined) {
       firstLoss = loss;
       const warning = program.initialLoss && initialLossWarning(loss, program.initialLoss);
       if (warning) options.onWarning?.(warning);
     }
     if (firstLoss > 0 && loss > 3 * firstLoss) {
-      throw new TrainingAborted(`the training loss (${loss.toPrecision(4)}) ${where} exceeds 3× its initial value (${firstLoss.toPrecision(4)})`, `training is diverging; the learning rate (${at.lr}) is probably too high: try dividing it by 10`, at.epoch + 1);
+      throw new TrainingAborted(`the training loss (${loss.toPrecision(4)}) ${where} exceeds 3× its initial value (${firstLoss.toPrecision(4)})`, `training is diverging; ${divergenceHelp(program, at.lr)}`, at.epoch + 1);
     }
   };
   /** Early stopping: one check per measurement of its metric; true when patience has run out. */
@@ -292,9 +313,9 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
     const sums = await backend.takeEpochSums();
     const trainLoss = sums.lossSum / seen;
     const lr = hyperAt(step - 1, epoch).lr;
-    if (!Number.isFinite(trainLoss)) throw new TrainingAborted(`the training loss became ${trainLoss} in epoch ${epoch + 1}`, `the learning rate (${lr}) is probably too high: try dividing it by 10`, epoch + 1);
+    if (!Number.isFinite(trainLoss)) throw new TrainingAborted(`the training loss became ${trainLoss} in epoch ${epoch + 1}`, divergenceHelp(program, lr), epoch + 1);
     if (firstLoss !== undefined && firstLoss > 0 && trainLoss > 3 * firstLoss) {
-      throw new TrainingAborted(`the training loss (${trainLoss.toPrecision(4)}) of epoch ${epoch + 1} exceeds 3× its initial value (${firstLoss.toPrecision(4)})`, `training is diverging; the learning rate (${lr}) is probably too high: try dividing it by 10`, epoch + 1);
+      throw new TrainingAborted(`the training loss (${trainLoss.toPrecision(4)}) of epoch ${epoch + 1} exceeds 3× its initial value (${firstLoss.toPrecision(4)})`, `training is diverging; ${divergenceHelp(program, lr)}`, epoch + 1);
     }
     const finalEpoch = epoch === epochs - 1 || step >= totalSteps;
     const evaluateNow = !stoppedEarly && loop.evalEvery.unit === "epochs" && ((epoch + 1) % loop.evalEvery.count === 0 || finalEpoch);
@@ -316,6 +337,8 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
       ...(probe ?? {}),
     };
     options.onEpoch?.(last);
+    // The last logged step's ratios of the weights (not biases or norm parameters) stand for the epoch.
+    if (probe && probeStep > settled) for (const warning of ratioWarnings(weightRatios(probe.update_ratio), step, lr, flaggedRatios)) options.onWarning?.(warning);
     observePlateau({ loss: trainLoss, accuracy: last.train_accuracy, top5: last.train_top5 }, "train");
     if (stopping && !EVALUATION_METRICS.has(stopping.monitor) && (await checkStopping(measured({ loss: trainLoss, accuracy: last.train_accuracy, top5: last.train_top5 }, stopping.monitor), epoch))) stoppedEarly = true;
   }

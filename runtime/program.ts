@@ -201,4 +201,6 @@ export interface LoopSpec {
   /** How often the validation split is evaluated. */
   evalEvery: { unit: "steps" | "epochs"; count: number };
   monitor: Metric[];
+  /** The `report` directive: an HTML report written after training (runtime/report/), path resolved against the .dl file's folder. */
+  report?: { path: string };
 }

@@ -1,8 +1,10 @@
 // `dslc train FILE`: compile and train in one go, printing one line per epoch (or JSON lines with --json).
+import * as path from "node:path";
 import { compileProgram } from "../../compiler/compile.js";
 import { renderDiagnostic, renderSummary } from "../../compiler/diagnostics/render.js";
 import { DataError } from "../../runtime/data/sources.js";
-import { TrainingAborted, trainCpu } from "../../runtime/cpu/train.js";
+import { cpuBackend, TrainingAborted, trainCpu } from "../../runtime/cpu/train.js";
+import { trainWithReport, type ReportOptions } from "../../runtime/report/report.js";
 import type { DoneReport, EpochReport, EvalReport, LogReport, OverfitResult, TrainingWarning } from "../../runtime/loop.js";
 import type { Metric } from "../../runtime/program.js";
 import { NoAdapterError } from "../../runtime/webgpu/device.js";
@@ -63,9 +65,10 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
   const json = args.flags.has("json");
   const epochs = integerFlag(args, "epochs", 1);
   const seed = integerFlag(args, "seed", 0);
+  const overfit = integerFlag(args, "overfit", 1);
   const text = readSource(file!);
   // The checker elaborates the file with these, so the schedule's horizon and the lints follow them.
-  const compiled = compileProgram(text, file!, undefined, { epochs, seed });
+  const compiled = compileProgram(text, file!, undefined, { epochs, seed, overfit });
   const color = useColor(args, io);
   for (const d of compiled.diagnostics) io.stderr(renderDiagnostic(d, compiled.frontend.source, { color }) + "\n");
   if (!compiled.program) {
@@ -78,6 +81,10 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     io.stderr(`note: overfit mode: training on the first ${program.overfit.examples} examples${off.length ? ` with ${off.join(", ")} turned off` : " (no regularization to turn off)"}\n`);
   }
   const metrics = program.loop.monitor;
+  // --report (relative to the current folder) replaces the directive's path (relative to the .dl file).
+  const reportFlag = args.flags.get("report");
+  const reportPath = typeof reportFlag === "string" ? path.resolve(reportFlag) : program.loop.report?.path;
+  const report: ReportOptions | undefined = reportPath === undefined ? undefined : { path: reportPath, diagnostics: compiled.diagnostics.map((d) => ({ code: d.code, severity: d.severity, message: d.message, help: d.help })) };
   const progress = new ProgressBar(io.stderr, io.isTTY && !json);
   let lastLoss: number | undefined;
   const onEpoch = (e: EpochReport) => {
@@ -104,12 +111,12 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
   try {
     const options = { onEpoch, onLog, onEvaluate, onWarning, onStep: (s: number, total: number) => progress.update(s, total, `step ${s}/${total}${lastLoss === undefined ? "" : `  loss ${lastLoss.toFixed(4)}`}`) };
     const adapter = args.flags.get("adapter");
-    const onCpu = async () => ({ ...(await trainCpu(program, options)), dispatches_per_step: null, peak_buffer_bytes: null });
+    const onCpu = async () => ({ ...(await (report ? trainWithReport(program, cpuBackend(program), options, report) : trainCpu(program, options))), dispatches_per_step: null, peak_buffer_bytes: null });
     let done;
     if (backend === "cpu") done = await onCpu();
     else {
       try {
-        done = await trainWebGpu(program, options, { adapter: typeof adapter === "string" ? adapter : undefined });
+        done = await trainWebGpu(program, options, { adapter: typeof adapter === "string" ? adapter : undefined }, report);
       } catch (error) {
         if (backend !== undefined || !(error instanceof NoAdapterError || error instanceof UnsupportedOnWebGpu)) throw error;
         io.stderr(`note: ${error.message}; training on the CPU reference backend instead (choose with --backend)\n`);
@@ -117,15 +124,18 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
       }
     }
     progress.clear();
-    const report = { event: "done", ...done };
-    if (json) io.stdout(JSON.stringify(report) + "\n");
+    const doneEvent = { event: "done", ...done };
+    if (json) io.stdout(JSON.stringify(doneEvent) + "\n");
     else io.stdout(doneLine(done) + (done.overfit ? overfitLine(done.overfit) : ""));
+    if (report) reportWritten(report.path, json, io);
     return 0;
   } catch (error) {
     progress.clear();
     if (error instanceof TrainingAborted) {
       io.stderr(`error[E0701]: training stopped: ${error.message}\n  = help: ${error.help}\n`);
       if (json) io.stdout(JSON.stringify({ event: "aborted", epoch: error.epoch, reason: error.message }) + "\n");
+      // trainWithReport wrote the report (with the abort reason) before passing the error on.
+      if (report) reportWritten(report.path, json, io);
       return 1;
     }
     if (error instanceof BudgetExceeded) {
@@ -147,6 +157,11 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     }
     throw error;
   }
+}
+
+function reportWritten(file: string, json: boolean, io: CliIO): void {
+  if (json) io.stdout(JSON.stringify({ event: "report", path: file }) + "\n");
+  else io.stderr(`note: report written to ${file}\n`);
 }
 
 function doneLine(done: DoneReport): string {

@@ -74,6 +74,8 @@ export interface ElaboratedTrain {
   /** The settings written in the file, and where. */
   writtenSettings: Map<string, Span>;
   directives: ResolvedCall[];
+  /** Examples of `overfit` mode, from the directive or `--overfit`; the run length already counts in them. */
+  overfit?: number;
   /** Unknown only when the data's size cannot be known before reading it (sources the trainer cannot read yet). */
   run?: RunLength;
   span: Span;

@@ -31,6 +31,8 @@ export interface TrainSummary {
 export interface TrainOverrides {
   epochs?: number;
   seed?: number;
+  /** `--overfit N`: as if the file had `overfit(examples: N)`. */
+  overfit?: number;
 }
 
 interface Collected {
@@ -128,7 +130,7 @@ export function checkTrain(decl: A.TrainDecl, ctx: CheckContext, models: Map<str
     });
   }
   // `overfit(examples: k)` trains on the first k training examples, so the run is counted in those.
-  const overfit = directives.flatMap((d) => (d.resolved?.builtin === "overfit" ? [d.resolved.args.get("examples")] : [])).find((k): k is number => typeof k === "number");
+  const overfit = overrides.overfit ?? directives.flatMap((d) => (d.resolved?.builtin === "overfit" ? [d.resolved.args.get("examples")] : [])).find((k): k is number => typeof k === "number");
   const run = runLength(summary, values, settings, ctx, overfit);
   if (model && summary.data) checkDataFitsModel(summary.data, model, ctx, modelName!);
   const loss = settings.has("loss") ? checkLoss(settings.get("loss")!.value, ctx, scope, model, summary.data) : [];
@@ -148,6 +150,7 @@ export function checkTrain(decl: A.TrainDecl, ctx: CheckContext, models: Map<str
       settings: values,
       writtenSettings: new Map([...settings].map(([name, s]) => [name, s.statement.span])),
       directives: resolvedDirectives,
+      ...(overfit !== undefined && { overfit }),
       run,
       span: decl.span,
     };

@@ -333,9 +333,9 @@ export const DIAGNOSTIC_CODES = {
   W0702: {
     severity: "warning",
     title: "update/weight ratio far from 1e-3",
-    explanation: "With `update_ratio` in `monitor`, each logged step measures, per parameter, ‖Δθ‖ / ‖θ‖ of that step's update (on the device on WebGPU). The notes' rule of thumb is about 1e-3: much higher and the learning rate is too high for those weights, much lower and it is too low (or their gradient vanishes). `dslc train` warns once per parameter and direction when the ratio is more than 100× away from 1e-3. Training goes on.",
-    bad: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 1e-7)\n  epochs 5\n  monitor [train_loss, update_ratio]\n"),
-    good: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n  monitor [train_loss, update_ratio]\n"),
+    explanation: "With `update_ratio` in `monitor`, each logged step measures, per parameter, ‖Δθ‖ / ‖θ‖ of that step's update (on the device on WebGPU). The notes' rule of thumb is about 1e-3 for weights: much higher and the learning rate is too high for them, much lower and it is too low (or their gradient vanishes). Once 5% of the run (at least 10 steps) has passed (the first steps of Adam move every weight by about lr, a transient), `dslc train` looks at each epoch's last logged ratios of the weights (not biases or norm parameters) and warns once per weight and direction when one is more than 100× away from 1e-3. Training goes on.",
+    bad: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 1e-5)\n  epochs 5\n  log_every 1 steps\n  monitor [train_loss, update_ratio]\n"),
+    good: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n  log_every 1 steps\n  monitor [train_loss, update_ratio]\n"),
     atRunTime: true,
   },
   W0001: {

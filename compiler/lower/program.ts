@@ -36,10 +36,11 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
   if (data && !train.run) throw new Error("internal: the run length of a readable data source is unknown");
   const extras: LoopExtras = {};
   const loop = train.run && lowerLoop(train, train.run, diagnostics, extras);
-  const lowered_optimizer = lowerOptimizer(train.optimizer, train.optimizerGroups, diagnostics);
+  if (loop && loop.report) loop.report.path = path.resolve(path.dirname(path.resolve(filePath)), loop.report.path);
+  const declaredOptimizer = lowerOptimizer(train.optimizer, train.optimizerGroups, diagnostics);
   const schedule = train.run && lowerSchedule(train.schedule, train.run, diagnostics);
-  const overfit = extras.overfit !== undefined && data && lowered_optimizer ? overfitMode(extras.overfit, data, train.loss, lowered_optimizer, extras, train.model) : undefined;
-  const optimizer = overfit ? overfit.optimizer : lowered_optimizer;
+  const overfit = train.overfit !== undefined && data && declaredOptimizer ? overfitMode(train.overfit, data, train.loss, declaredOptimizer, extras, train.model) : undefined;
+  const optimizer = overfit ? overfit.optimizer : declaredOptimizer;
   const lossTerms = overfit ? overfit.loss : train.loss;
   const lowering = new ModelLowering(diagnostics, !overfit);
   const lowered = lowering.lower(train.model);
@@ -71,7 +72,7 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
     schedule,
     data: overfit ? overfit.data : data,
     loop,
-    ...(overfit && { overfit: { examples: extras.overfit!, turnedOff: overfit.turnedOff } }),
+    ...(overfit && { overfit: { examples: train.overfit!, turnedOff: overfit.turnedOff } }),
   };
 }
 
@@ -103,8 +104,6 @@ interface LoopExtras {
   clip?: ClipSpec;
   /** The parameters are selected once the model is lowered. */
   maxNorm?: { value: number; on: string };
-  /** `overfit(examples:)`: train on that many examples with regularization off. */
-  overfit?: number;
 }
 
 /** The loop's settings and directives. Every setting of TRAIN_SETTINGS is read here or refused. */
@@ -128,11 +127,14 @@ function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: Diagnost
     else ok = false;
   }
   let earlyStopping: EarlyStopping | undefined;
+  let report: LoopSpec["report"];
   for (const call of train.directives) {
     // support.ts lists every other directive (the checker keeps `stage` to `search`).
     const lowered = lowerCall(call, "", diagnostics, (a): true => {
       if (a.call.builtin === "max_norm") extras.maxNorm = { value: a.num("value"), on: a.str("on") };
-      else if (a.call.builtin === "overfit") extras.overfit = a.num("examples");
+      // The checker decided the mode's examples (the directive's, or `--overfit`'s): ElaboratedTrain.overfit.
+      else if (a.call.builtin === "overfit") a.num("examples");
+      else if (a.call.builtin === "report") report = { path: a.str("path") };
       else if (a.call.builtin === "early_stopping") earlyStopping = { monitor: a.str("monitor") as Metric, mode: a.str("mode") as "min" | "max", patience: a.num("patience"), minDelta: a.num("min_delta"), restoreBest: a.bool("restore_best") };
       else throw new Error(`internal: no lowering for the directive \`${a.call.builtin}\``);
       return true;
@@ -156,6 +158,7 @@ function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: Diagnost
     logEvery: isDuration(logEvery) ? Math.max(1, durationInSteps(logEvery, run)) : 1,
     evalEvery: isDuration(evalEvery) ? { unit: evalEvery.unit, count: Math.max(1, evalEvery.count) } : { unit: "epochs", count: 1 },
     monitor: setting("monitor") as Metric[],
+    ...(report && { report }),
   };
   const unread = TRAIN_SETTINGS.filter((s) => !read.has(s.name));
   if (unread.length) throw new Error(`internal: the lowering does not read the settings ${unread.map((s) => s.name).join(", ")}`);

@@ -11,7 +11,6 @@ export const NOT_YET: Record<string, string> = {
   // Data.
   // Training loop.
   checkpoint: "checkpoints are not implemented yet",
-  report: "HTML reports are not implemented yet",
   independent: "ensembles are not implemented yet",
   snapshot: "snapshot ensembles are not implemented yet",
 };

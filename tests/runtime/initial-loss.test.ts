@@ -3,7 +3,7 @@
 // outside [½, 2]× of it, once, and trains on.
 import { describe, expect, it } from "vitest";
 import { compileProgram } from "../../compiler/compile.js";
-import { initialLossWarning, ratioWarnings } from "../../runtime/loop.js";
+import { divergenceHelp, initialLossWarning, ratioWarnings, runTraining, TrainingAborted, type TrainingBackend } from "../../runtime/loop.js";
 import { trainCpu } from "../../runtime/cpu/train.js";
 
 function programFor(loss: string, head = "dense(4)", init = "") {
@@ -67,5 +67,40 @@ describe("the update/weight ratio flag (W0702)", () => {
     expect(ratioWarnings({ "fc.weight": 1e-6 }, 30, 0.3, flagged).map((w) => w.code)).toEqual(["W0702"]);
     // Within 100× either way is quiet, and so is a weight that is exactly 0 (nothing to compare).
     expect(ratioWarnings({ a: 0.099, b: 1.1e-5, c: 0 }, 40, 0.3, new Set())).toEqual([]);
+  });
+});
+
+describe("the cause named when training is aborted (E0701)", () => {
+  const scripted = (losses: number[]): TrainingBackend => ({
+    name: "cpu",
+    adapter: "scripted",
+    step: (_batch, step) => Promise.resolve({ loss: losses[Math.min(step, losses.length - 1)]! }),
+    takeEpochSums: async () => ({ lossSum: 0, correct: 0, top5: 0 }),
+    evaluate: async () => ({ loss: 0 }),
+    saveWeights: async () => undefined,
+    restoreWeights: () => {},
+  });
+  const abortOf = async (losses: number[], loss = "cross_entropy()") => {
+    try {
+      await runTraining(programFor(loss), scripted(losses));
+    } catch (error) {
+      return error as TrainingAborted;
+    }
+    throw new Error("training was not aborted");
+  };
+
+  it("does not blame the learning rate for a first loss that is already NaN", async () => {
+    const aborted = await abortOf([NaN]);
+    expect(aborted).toBeInstanceOf(TrainingAborted);
+    expect(aborted.help).toContain("the learning rate is not the cause");
+  });
+
+  it("blames the learning rate later, and unnormalized inputs when nothing normalizes them", async () => {
+    const aborted = await abortOf([1.4, 1.3, Infinity]);
+    expect(aborted.help).toContain("the learning rate (0.05) is probably too high");
+    expect(aborted.help).toContain("add `|> standardize()` to `data`");
+    const normalized = programFor("cross_entropy()");
+    normalized.data = { ...normalized.data, transforms: [{ kind: "standardize", eps: 1e-8 }] };
+    expect(divergenceHelp(normalized, 0.05)).toBe("the learning rate (0.05) is probably too high: try dividing it by 10");
   });
 });

@@ -56,3 +56,19 @@ describe("overfit mode", () => {
     expect(result.stdout).toMatch(/overfit check passed: 100\.00% training accuracy on 20 examples/);
   }, 60_000);
 });
+
+describe("--overfit N", () => {
+  it("is the directive given on the command line: the same program", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dslc-overfit-flag-"));
+    const where = path.join(dir, "m.dl");
+    const text = file("dense(32) |> relu |> dropout(0.3) |> dense(3)", "  loss = cross_entropy()\n  optimizer = sgd(lr: 0.05, momentum: 0.9)\n");
+    fs.writeFileSync(where, text.replace("epochs 4", "epochs 150"));
+    const withDirective = compileProgram(text.replace("  loss", "  overfit(examples: 20)\n  loss"), where).program!;
+    const withFlag = compileProgram(text, where, undefined, { overfit: 20 }).program!;
+    expect(withFlag).toEqual(withDirective);
+    const result = await dslc("train", where, "--backend", "cpu", "--overfit", "20");
+    fs.rmSync(dir, { recursive: true });
+    expect(result.stderr).toContain("note: overfit mode: training on the first 20 examples with dropout turned off\n");
+    expect(result.stdout).toContain("overfit check passed");
+  }, 60_000);
+});
