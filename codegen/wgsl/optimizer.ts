@@ -6,6 +6,7 @@
 // other than zero (Adagrad's initial_accumulator_value) is written by the runtime (runtime/webgpu/state.ts).
 import type { OptimizerSpec } from "../../runtime/cpu/optimizers.js";
 import { optimizerStateNames } from "../../runtime/webgpu/state.js";
+import { GROUP_SCALAR_FIELDS } from "../../runtime/webgpu/globals.js";
 import { f32, GLOBALS_WGSL } from "./common.js";
 import type { KernelSource } from "./kernels.js";
 
@@ -26,11 +27,24 @@ export interface OptimizerKernelOptions {
    * clip_grad_*_ before optimizer.step(); the gradient buffer keeps the unclipped values.
    */
   clip?: { kind: "value"; max: number } | { kind: "norm"; buffer: string; coefficient: number };
+  /**
+   * Parameter groups (runtime/param-groups.ts): every scalar the body reads from the globals, and the weight
+   * decay, come instead from the group's row of the bound scalar buffer (GROUP_SCALAR_FIELDS per group,
+   * written each step by the host); `runs` maps ranges of elements to groups, each run from its `start` to
+   * the next run's. `momentum`: some group's momentum differs from the optimizer's, so each element takes
+   * the momentum path by its own group's value (as PyTorch skips it for a group whose momentum is 0).
+   */
+  groups?: { buffer: string; runs: { start: number; group: number }[]; momentum: boolean };
 }
 
-function sgdBody(spec: Extract<OptimizerSpec, { kind: "sgd" }>, cyclesMomentum: boolean): string {
-  const { dampening, nesterov, weightDecay } = spec;
-  const decayed = `var d = g[i] + ${f32(weightDecay)} * p[i];`;
+/** The weight decay as WGSL: a literal, or an expression when it differs per group. */
+function wdExpr(weightDecay: number | string): string {
+  return typeof weightDecay === "number" ? f32(weightDecay) : weightDecay;
+}
+
+function sgdBody(spec: Extract<OptimizerSpec, { kind: "sgd" }>, cyclesMomentum: boolean, weightDecay: number | string): string {
+  const { dampening, nesterov } = spec;
+  const decayed = `var d = g[i] + ${wdExpr(weightDecay)} * p[i];`;
   const update = "p[i] = p[i] - globals.lr * d;";
   if (spec.momentum === 0 && !cyclesMomentum) return [decayed, update].join("\n  ");
   const momentumPath = [
@@ -42,13 +56,13 @@ function sgdBody(spec: Extract<OptimizerSpec, { kind: "sgd" }>, cyclesMomentum: 
   return [decayed, ...guarded, update].join("\n  ");
 }
 
-function adamBody(spec: Extract<OptimizerSpec, { kind: "adam" | "adamw" }>): string {
-  const { beta2, eps, weightDecay, amsgrad } = spec;
+function adamBody(spec: Extract<OptimizerSpec, { kind: "adam" | "adamw" }>, weightDecay: number | string): string {
+  const { beta2, eps, amsgrad } = spec;
   return [
     "var grad = g[i];",
     // AdamW: p − (lr·λ)·p rather than PyTorch's p·(1 − lr·λ), the same number; in f32 the factor 1 − lr·λ
     // would be rounded by ~1e-8 relative, an error that compounds every step.
-    spec.kind === "adamw" ? "p[i] = p[i] - globals.decay * p[i];" : `grad = grad + ${f32(weightDecay)} * p[i];`,
+    spec.kind === "adamw" ? "p[i] = p[i] - globals.decay * p[i];" : `grad = grad + ${wdExpr(weightDecay)} * p[i];`,
     "m[i] = m[i] + (grad - m[i]) * globals.oneMinusBeta1;",
     `v[i] = ${f32(beta2)} * v[i] + ${f32(1 - beta2)} * grad * grad;`,
     "var second = v[i];",
@@ -59,22 +73,22 @@ function adamBody(spec: Extract<OptimizerSpec, { kind: "adam" | "adamw" }>): str
 }
 
 /** PyTorch's coupled weight decay, grad + λ·p (a no-op when λ = 0, as PyTorch skips it). */
-function decayedGrad(weightDecay: number): string {
-  return weightDecay === 0 ? "let grad = g[i];" : `let grad = g[i] + ${f32(weightDecay)} * p[i];`;
+function decayedGrad(weightDecay: number | string): string {
+  return weightDecay === 0 ? "let grad = g[i];" : `let grad = g[i] + ${wdExpr(weightDecay)} * p[i];`;
 }
 
-function adagradBody(spec: Extract<OptimizerSpec, { kind: "adagrad" }>): string {
+function adagradBody(spec: Extract<OptimizerSpec, { kind: "adagrad" }>, weightDecay: number | string): string {
   return [
-    decayedGrad(spec.weightDecay),
+    decayedGrad(weightDecay),
     "sum[i] = sum[i] + grad * grad;",
     // globals.stepSize is clr = lr / (1 + (t − 1)·lr_decay).
     `p[i] = p[i] - globals.stepSize * (grad / (sqrt(sum[i]) + ${f32(spec.eps)}));`,
   ].join("\n  ");
 }
 
-function rmspropBody(spec: Extract<OptimizerSpec, { kind: "rmsprop" }>, cyclesMomentum: boolean): string {
+function rmspropBody(spec: Extract<OptimizerSpec, { kind: "rmsprop" }>, cyclesMomentum: boolean, weightDecay: number | string): string {
   const { alpha, eps, centered } = spec;
-  const lines = [decayedGrad(spec.weightDecay), `squareAvg[i] = ${f32(alpha)} * squareAvg[i] + ${f32(1 - alpha)} * grad * grad;`];
+  const lines = [decayedGrad(weightDecay), `squareAvg[i] = ${f32(alpha)} * squareAvg[i] + ${f32(1 - alpha)} * grad * grad;`];
   if (centered) {
     lines.push(`gradAvg[i] = ${f32(alpha)} * gradAvg[i] + ${f32(1 - alpha)} * grad;`);
     // No clamp at 0: PyTorch takes the root of square_avg − grad_avg² as it is.
@@ -88,10 +102,10 @@ function rmspropBody(spec: Extract<OptimizerSpec, { kind: "rmsprop" }>, cyclesMo
   return [...lines, "if (globals.momentum > 0.0) {", ...withMomentum.map((line) => `  ${line}`), "} else {", `  ${plain}`, "}"].join("\n  ");
 }
 
-function adadeltaBody(spec: Extract<OptimizerSpec, { kind: "adadelta" }>): string {
+function adadeltaBody(spec: Extract<OptimizerSpec, { kind: "adadelta" }>, weightDecay: number | string): string {
   const { rho, eps } = spec;
   return [
-    decayedGrad(spec.weightDecay),
+    decayedGrad(weightDecay),
     `squareAvg[i] = ${f32(rho)} * squareAvg[i] + ${f32(1 - rho)} * grad * grad;`,
     `let delta = sqrt(accDelta[i] + ${f32(eps)}) / sqrt(squareAvg[i] + ${f32(eps)}) * grad;`,
     `accDelta[i] = ${f32(rho)} * accDelta[i] + ${f32(1 - rho)} * delta * delta;`,
@@ -99,9 +113,9 @@ function adadeltaBody(spec: Extract<OptimizerSpec, { kind: "adadelta" }>): strin
   ].join("\n  ");
 }
 
-function adamaxBody(spec: Extract<OptimizerSpec, { kind: "adamax" }>): string {
+function adamaxBody(spec: Extract<OptimizerSpec, { kind: "adamax" }>, weightDecay: number | string): string {
   return [
-    decayedGrad(spec.weightDecay),
+    decayedGrad(weightDecay),
     "m[i] = globals.momentum * m[i] + globals.oneMinusBeta1 * grad;",
     // ε inside the max, as PyTorch's amax over [β₂·u, |g| + ε].
     `u[i] = max(u[i] * ${f32(spec.beta2)}, abs(grad) + ${f32(spec.eps)});`,
@@ -109,10 +123,10 @@ function adamaxBody(spec: Extract<OptimizerSpec, { kind: "adamax" }>): string {
   ].join("\n  ");
 }
 
-function nadamBody(spec: Extract<OptimizerSpec, { kind: "nadam" }>): string {
+function nadamBody(spec: Extract<OptimizerSpec, { kind: "nadam" }>, weightDecay: number | string): string {
   const { beta2, eps } = spec;
   return [
-    decayedGrad(spec.weightDecay),
+    decayedGrad(weightDecay),
     "m[i] = globals.momentum * m[i] + globals.oneMinusBeta1 * grad;",
     `v[i] = ${f32(beta2)} * v[i] + ${f32(1 - beta2)} * grad * grad;`,
     `let denom = sqrt(v[i]) / globals.bias2Sqrt + ${f32(eps)};`,
@@ -137,37 +151,45 @@ export function emitOptimizer(spec: OptimizerSpec, param: number | string, grad:
     bindings.push({ node: clip.buffer, write: false });
     names.push("clip");
   }
+  const groups = options.groups;
+  if (groups) {
+    bindings.push({ node: groups.buffer, write: false });
+    names.push("groupScalars");
+  }
   const decl = bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.write ? "read_write" : "read"}> ${names[k]}: array<f32>;`).join("\n");
-  const cycles = options.cyclesMomentum ?? false;
+  const cycles = (options.cyclesMomentum ?? false) || (groups?.momentum ?? false);
+  // With groups the weight decay is the group's (read like the other per-group scalars, below).
+  const wd = groups ? "globals.weightDecay" : spec.weightDecay;
   const update = (() => {
     switch (spec.kind) {
       case "sgd":
-        return sgdBody(spec, cycles);
+        return sgdBody(spec, cycles, wd);
       case "adam":
       case "adamw":
-        return adamBody(spec);
+        return adamBody(spec, wd);
       case "adagrad":
-        return adagradBody(spec);
+        return adagradBody(spec, wd);
       case "rmsprop":
-        return rmspropBody(spec, cycles);
+        return rmspropBody(spec, cycles, wd);
       case "adadelta":
-        return adadeltaBody(spec);
+        return adadeltaBody(spec, wd);
       case "adamax":
-        return adamaxBody(spec);
+        return adamaxBody(spec, wd);
       case "nadam":
-        return nadamBody(spec);
+        return nadamBody(spec, wd);
     }
   })();
   // Every body reads the gradient as g[i]; with clipping it reads the clipped value instead (`\b`: not the
   // g[i] that ends squareAvg[i]).
   const clipped = clip === undefined ? undefined : clip.kind === "value" ? `clamp(g[i], ${f32(-clip.max)}, ${f32(clip.max)})` : `g[i] * clip[${clip.coefficient}u]`;
-  const body = clipped === undefined ? update : `let clippedGrad = ${clipped};\n  ${update.replace(/\bg\[i\]/g, "clippedGrad")}`;
+  const clippedBody = clipped === undefined ? update : `let clippedGrad = ${clipped};\n  ${update.replace(/\bg\[i\]/g, "clippedGrad")}`;
+  const body = groups ? groupedBody(clippedBody) : clippedBody;
   return {
     label: `${spec.kind} update ${typeof param === "number" ? `#${param}` : "of all parameters"}`,
     bindings,
     dispatch: { kind: "elements", shape: [count] },
     code: `${GLOBALS_WGSL}${decl}
-@compute @workgroup_size(64)
+${groups ? groupLookup(groups.runs) : ""}@compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * 64u;
   if (i >= ${count}u) { return; }
@@ -175,4 +197,37 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
 }
 `,
   };
+}
+
+/** Reads each per-step scalar from the element's group row instead of the globals (momentumStart is a float there). */
+function groupedBody(body: string): string {
+  const read = body.replace(/globals\.momentumStart != 0u/g, "globals.momentumStart != 0.0").replace(/globals\.(\w+)/g, (_, name: string) => {
+    const k = (GROUP_SCALAR_FIELDS as readonly string[]).indexOf(name);
+    if (k < 0) throw new Error(`internal: the optimizer body reads globals.${name}, which has no per-group value`);
+    return `groupScalars[row + ${k}u]`;
+  });
+  return `let row = groupOf(i) * ${GROUP_SCALAR_FIELDS.length}u;\n  ${read}`;
+}
+
+/**
+ * The group of element i: a binary search of the runs' starts, a table emitted into the kernel (it changes only
+ * with the model), so no buffer and no binding hold it.
+ */
+function groupLookup(runs: { start: number; group: number }[]): string {
+  if (runs.length === 0 || runs[0]!.start !== 0) throw new Error("internal: group runs must start at element 0");
+  if (runs.length === 1) return `fn groupOf(i: u32) -> u32 { return ${runs[0]!.group}u; }\n`;
+  const n = runs.length;
+  return `const RUN_STARTS = array<u32, ${n}>(${runs.map((r) => `${r.start}u`).join(", ")});
+const RUN_GROUPS = array<u32, ${n}>(${runs.map((r) => `${r.group}u`).join(", ")});
+fn groupOf(i: u32) -> u32 {
+  // The last run starting at or before i.
+  var lo = 0u;
+  var hi = ${n - 1}u;
+  while (lo < hi) {
+    let mid = (lo + hi + 1u) / 2u;
+    if (RUN_STARTS[mid] <= i) { lo = mid; } else { hi = mid - 1u; }
+  }
+  return RUN_GROUPS[lo];
+}
+`;
 }

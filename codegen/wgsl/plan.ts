@@ -11,10 +11,12 @@ import { emitNode } from "./emit.js";
 import { conv2dKernel } from "./ops/conv.js";
 import { elementwiseGroups, emitFused, isElementwise } from "./fuse.js";
 import { emitMetrics, emitProbe } from "./metrics.js";
-import { emitOptimizer, supportsOptimizer } from "./optimizer.js";
+import { emitOptimizer, supportsOptimizer, type OptimizerKernelOptions } from "./optimizer.js";
 import { CLIP_BUFFER, clipCoefficientIndex, emitClipCoefficient, emitGradSquares, emitMaxNorm } from "./constraints.js";
 import { emitAugmentations } from "./augment.js";
 import { augmentationsOf } from "../../runtime/data/pipeline.js";
+import { assertGroupsTrainable, groupSpecs, paramGroupIndices } from "../../runtime/param-groups.js";
+import { GROUP_SCALARS } from "../../runtime/webgpu/globals.js";
 
 export interface ModePlan {
   kernels: KernelSource[];
@@ -143,8 +145,9 @@ export function planKernels(program: Program, options: { fuse?: boolean; binding
   const layout = flatLayout(program, options.bindingLimit);
   train.kernels.push(...clipKernels(program, layout));
   const clip = program.clip && (program.clip.kind === "value" ? { kind: "value" as const, max: program.clip.max } : { kind: "norm" as const, buffer: CLIP_BUFFER, coefficient: clipCoefficientIndex(layout.chunks.length) });
+  const groups = groupRuns(program, layout);
   layout.chunks.forEach((floats, c) => {
-    train.kernels.push(emitOptimizer(program.optimizer, flatKey("params", c), flatKey("grads", c), floats, { statePrefix: `opt:${c}`, cyclesMomentum: cyclesMomentum(program.schedule.spec), clip }));
+    train.kernels.push(emitOptimizer(program.optimizer, flatKey("params", c), flatKey("grads", c), floats, { statePrefix: `opt:${c}`, cyclesMomentum: cyclesMomentum(program.schedule.spec), clip, groups: groups?.[c] }));
   });
   train.kernels.push(...maxNormKernels(program, layout));
   train.kernels.push(emitMetrics(program.loss, train.aliases.get(program.output) ?? program.output, program.labels, classes, threshold));
@@ -154,6 +157,30 @@ export function planKernels(program: Program, options: { fuse?: boolean; binding
   const tensors = program.params.map((p, index) => ({ ...layout.place.get(p.node)!, count: p.shape.reduce((a, d) => a * d, 1), index }));
   const probe = layout.chunks.map((_, c) => emitProbe(c, tensors.filter((t) => t.chunk === c)));
   return { train, eval: evaluation, augment: augmentKernels(program), probe: probing ? probe : undefined, layout };
+}
+
+/**
+ * Parameter groups: for each chunk, its elements' groups as runs (consecutive parameters of one group merged;
+ * a parameter's alignment padding goes with it). Undefined without groups, so those kernels stay as they were.
+ */
+function groupRuns(program: Program, layout: FlatLayout): NonNullable<OptimizerKernelOptions["groups"]>[] | undefined {
+  if (!program.optimizer.groups) return undefined;
+  assertGroupsTrainable(program);
+  const specs = groupSpecs(program.optimizer);
+  const momentumOf = (spec: (typeof specs)[number]) => ("momentum" in spec ? spec.momentum : undefined);
+  const momentum = specs.some((spec) => momentumOf(spec) !== momentumOf(specs[0]!));
+  const indices = paramGroupIndices(program.optimizer, program.params);
+  return layout.chunks.map((_, c) => {
+    const runs: { start: number; group: number }[] = [];
+    program.params.forEach((p, k) => {
+      const { chunk, offset } = layout.place.get(p.node)!;
+      if (chunk !== c || runs[runs.length - 1]?.group === indices[k]) return;
+      runs.push({ start: offset, group: indices[k]! });
+    });
+    // An empty chunk (a model without parameters) still has its one aligned block.
+    if (runs.length === 0) runs.push({ start: 0, group: 0 });
+    return { buffer: GROUP_SCALARS, runs, momentum };
+  });
 }
 
 /** Clipping by global norm: Σg² per chunk, then the coefficient the updates read (codegen/wgsl/constraints.ts). */

@@ -28,6 +28,9 @@ export function partLength(call: ResolvedCall, run: RunLength): number | undefin
 /** Optimizers whose update has a momentum or β₁ that `cyclic` and `one_cycle` can cycle (as PyTorch checks). */
 const HAS_MOMENTUM = new Set(["sgd", "rmsprop", "adam", "adamw", "adamax", "nadam"]);
 
+/** Optimizers with a `momentum` option that a `group(…)` can override. */
+const GROUP_MOMENTUM = new Set(["sgd", "rmsprop"]);
+
 export function checkOptimizer(expr: A.Expr, ctx: CheckContext, scope: ArgScope): { call?: ResolvedCall; groups: ResolvedCall[] } {
   const stages = expr.kind === "Pipeline" ? expr.stages : [expr];
   const call = checkReference(stages[0]!, "optimizer", ctx, scope, "optimizer");
@@ -42,6 +45,17 @@ export function checkOptimizer(expr: A.Expr, ctx: CheckContext, scope: ArgScope)
     }
   }
   const groups = stages.slice(1).flatMap((stage) => checkReference(stage, "optimizer_modifier", ctx, scope, "optimizer option") ?? []);
+  for (const group of groups) {
+    // PyTorch would keep a group's `momentum` for an optimizer without one and never read it.
+    const momentum = group.written.get("momentum");
+    if (call && momentum && !GROUP_MOMENTUM.has(call.builtin)) {
+      ctx.report("E0103", momentum, `\`${call.builtin}\` has no momentum option for a group to set`, {
+        label: "never read",
+        labels: [{ span: call.span, message: "no `momentum` argument (the Adam family's β₁ is the first of `betas`)" }],
+        help: "remove the group's `momentum` (only `sgd` and `rmsprop` have one)",
+      });
+    }
+  }
   return { call, groups };
 }
 

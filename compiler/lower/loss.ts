@@ -5,11 +5,12 @@ import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { ModelLowering } from "./model.js";
 import type { InitialLossExpectation } from "../../runtime/program.js";
 import { lowerCall, refuse, type ArgReader } from "./reader.js";
+import { selectsParam } from "../../runtime/param-groups.js";
 
 /** Parameters picked by a selector: weights, biases, norms, all, or the parameters of a named layer. */
 export function selected(selector: string, lowering: ModelLowering): number[] {
   return lowering.graph.params
-    .filter((p) => selector === "all" || (selector === "weights" && p.role === "weight") || (selector === "biases" && p.role === "bias") || (selector === "norms" && p.role === "norm") || p.name.startsWith(`${selector}.`) || p.name === selector)
+    .filter((p) => selectsParam(selector, p))
     .map((p) => p.node);
 }
 

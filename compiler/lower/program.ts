@@ -16,7 +16,7 @@ import type { ClipSpec, DataSpec, EarlyStopping, LoopSpec, Metric, Program } fro
 import { lowerData } from "./data.js";
 import { expectedInitialLoss, lowerLoss, selected } from "./loss.js";
 import { ModelLowering } from "./model.js";
-import { lowerOptimizer } from "./optimizer.js";
+import { lowerOptimizer, refuseGroupSchedule } from "./optimizer.js";
 import { lowerCall, refuse } from "./reader.js";
 import { lowerSchedule } from "./schedule.js";
 import { SETTINGS_NOT_YET } from "./support.js";
@@ -39,6 +39,7 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
   if (loop && loop.report) loop.report.path = path.resolve(path.dirname(path.resolve(filePath)), loop.report.path);
   const declaredOptimizer = lowerOptimizer(train.optimizer, train.optimizerGroups, diagnostics);
   const schedule = train.run && lowerSchedule(train.schedule, train.run, diagnostics);
+  const groupsRefused = declaredOptimizer && schedule ? refuseGroupSchedule(train.optimizerGroups, declaredOptimizer, schedule, diagnostics) : false;
   const overfit = train.overfit !== undefined && data && declaredOptimizer ? overfitMode(train.overfit, data, train.loss, declaredOptimizer, extras, train.model) : undefined;
   const optimizer = overfit ? overfit.optimizer : declaredOptimizer;
   const lossTerms = overfit ? overfit.loss : train.loss;
@@ -51,7 +52,7 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
   const labelShape = train.task === "classification" ? ["N" as const] : outShape;
   const labels = g.add("input", [], labelShape, { shape: labelShape }, "labels");
   const loss = lowerLoss(lossTerms, lowering, lowered.output, labels, diagnostics);
-  if (loss === undefined || !data || !optimizer || !schedule || !loop || check.search) return undefined;
+  if (loss === undefined || !data || !optimizer || !schedule || !loop || groupsRefused || check.search) return undefined;
   const grads = differentiate(lowering.graph, loss);
   return {
     model: train.model.name,
@@ -87,6 +88,8 @@ function overfitMode(examples: number, data: DataSpec, terms: LossTerm[], optimi
   if (penalties.length) turnedOff.push(...penalties.map((t) => `the \`${t.call.builtin}\` term of the loss`));
   const decay = "weightDecay" in optimizer ? optimizer.weightDecay : 0;
   if (decay) turnedOff.push(`weight decay ${decay}`);
+  const groupDecay = (optimizer.groups ?? []).some((g) => g.weightDecay);
+  if (groupDecay) turnedOff.push("the groups' weight decay");
   if (usesLayer(model, "dropout")) turnedOff.push("dropout");
   if (usesLayer(model, "dense", (call) => call.args.get("dropconnect") !== 0)) turnedOff.push("DropConnect");
   if (extras.maxNorm) turnedOff.push("max-norm");
@@ -94,7 +97,7 @@ function overfitMode(examples: number, data: DataSpec, terms: LossTerm[], optimi
   return {
     turnedOff,
     loss: terms.filter((t) => !penalties.includes(t)),
-    optimizer: decay ? ({ ...optimizer, weightDecay: 0 } as OptimizerSpec) : optimizer,
+    optimizer: decay || groupDecay ? ({ ...optimizer, weightDecay: 0, ...(optimizer.groups && { groups: optimizer.groups.map(({ weightDecay: _, ...g }) => g) }) } as OptimizerSpec) : optimizer,
     data: { ...data, transforms: [...data.transforms.filter((t) => t.kind !== "augment"), { kind: "subset", n: examples }] } satisfies DataSpec,
   };
 }

@@ -7,7 +7,6 @@ export const NOT_YET: Record<string, string> = {
   orthogonal: "orthogonal initialization is not implemented in the backends yet",
   // Optimization.
   lbfgs: "L-BFGS is not implemented in the backends yet",
-  group: "parameter groups are not implemented in the backends yet",
   // Data.
   // Training loop.
   checkpoint: "checkpoints are not implemented yet",

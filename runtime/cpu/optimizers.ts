@@ -4,10 +4,17 @@
 // (tests/golden/optimizers.json, long_adam.json, cycled_momentum.json). The per-step scalars (bias
 // corrections, the cycled momentum) come from runtime/optimizer-scalars.ts, shared with the WebGPU backend.
 import { nextOptimizerScalars, type ScalarState } from "../optimizer-scalars.js";
+import type { ParamGroupSpec } from "../param-groups.js";
 
 export type Floats = Float32Array | Float64Array;
 
-export type OptimizerSpec =
+/**
+ * An optimizer's options; `groups` are its parameter groups (runtime/param-groups.ts), each overriding some
+ * options for the parameters it selects.
+ */
+export type OptimizerSpec = OptimizerOptions & { groups?: ParamGroupSpec[] };
+
+type OptimizerOptions =
   | { kind: "sgd"; lr: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number }
   | { kind: "adam" | "adamw"; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; amsgrad: boolean }
   | { kind: "adagrad"; lr: number; lrDecay: number; initialAccumulatorValue: number; eps: number; weightDecay: number }

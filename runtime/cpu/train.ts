@@ -10,8 +10,9 @@ import type { Dataset } from "../data/sources.js";
 import type { StepHyperparameters } from "../schedules.js";
 import { execute } from "./interpreter.js";
 import { clipGradients, renormRows } from "./constraints.js";
-import { createState, optimizerStep, type OptimizerState } from "./optimizers.js";
+import { createState, optimizerStep, type OptimizerSpec, type OptimizerState } from "./optimizers.js";
 import type { Tensor } from "./tensor.js";
+import { assertGroupsTrainable, groupHyper, groupSpecs, paramGroupIndices } from "../param-groups.js";
 
 export { TrainingAborted, type DoneReport, type EpochReport, type TrainOptions } from "../loop.js";
 
@@ -23,16 +24,22 @@ export class CpuTrainer {
   readonly params = new Map<number, Tensor>();
   readonly state = new Map<number, Tensor>();
   private readonly optimizerStates = new Map<number, OptimizerState>();
+  /** The options of each parameter group (0: the optimizer's own) and each parameter's group. */
+  private readonly groupSpecs: OptimizerSpec[];
+  private readonly groupOf: number[];
 
   constructor(
     readonly program: Program,
     readonly seed: number,
   ) {
+    assertGroupsTrainable(program);
+    this.groupSpecs = groupSpecs(program.optimizer);
+    this.groupOf = paramGroupIndices(program.optimizer, program.params);
     program.params.forEach((p, index) => {
       const data = new Float32Array(p.shape.reduce((a, d) => a * d, 1));
       initialize(data, p.init, p.fanIn, p.fanOut, seed, index);
       this.params.set(p.node, leaf(data, p.shape));
-      this.optimizerStates.set(p.node, createState(program.optimizer, data.length, data));
+      this.optimizerStates.set(p.node, createState(this.groupSpecs[this.groupOf[index]!]!, data.length, data));
     });
     for (const s of program.state) this.state.set(s.node, leaf(new Float32Array(s.shape.reduce((a, d) => a * d, 1)).fill(s.fill), s.shape));
   }
@@ -59,7 +66,10 @@ export class CpuTrainer {
     // PyTorch's order: backward, clip_grad_*_, optimizer.step() (which adds weight decay), then constraints.
     const used = clipGradients(p.clip, grads);
     p.params.forEach((param, k) => {
-      optimizerStep(p.optimizer, this.params.get(param.node)!.data, used[k]!, this.optimizerStates.get(param.node)!, hyper.lr, hyper.momentum);
+      // Each parameter steps with its group's options (PyTorch's param_groups) at its group's rate.
+      const spec = this.groupSpecs[this.groupOf[k]!]!;
+      const rate = groupHyper(this.groupSpecs[0]!, spec, hyper);
+      optimizerStep(spec, this.params.get(param.node)!.data, used[k]!, this.optimizerStates.get(param.node)!, rate.lr, rate.momentum);
     });
     if (p.maxNorm) for (const node of p.maxNorm.params) renormRows(this.params.get(node)!.data, this.params.get(node)!.shape[0] ?? 1, p.maxNorm.value);
     if (sums && before) {

@@ -3,7 +3,9 @@
 // before passing the outcome on.
 import { runTraining, TrainingAborted, type DoneReport, type TrainingBackend, type TrainOptions } from "../loop.js";
 import type { Program } from "../program.js";
-import { reportCharts } from "./charts.js";
+import { reportCharts, uniqueIds, type ReportChart } from "./charts.js";
+import { activationsAtInit } from "./activations.js";
+import { lineChartSvg } from "../plots/line-chart.js";
 import { HistoryRecorder, type RunHistory } from "./history.js";
 import { renderReport, type ReportDiagnostic } from "./html.js";
 import { settingsRows } from "./settings.js";
@@ -52,11 +54,27 @@ export async function writeReport(program: Program, history: RunHistory, weights
     title: `Training report: ${program.model}`,
     settings: settingsRows(program),
     history,
-    charts: await reportCharts(history, program.loop.monitor),
+    charts: [...(await reportCharts(history, program.loop.monitor)), ...(await activationChart(program))],
     weights: image,
     weightsNote: image ? undefined : (weightsNote ?? (firstImageLayer(program) ? "The final weights were not available." : "The input is not an image (or no layer reads it directly): no weights to draw.")),
     diagnostics,
     generated: new Date(),
   });
   writeFileAtomic(report.path, html);
+}
+
+/** The spread of each activation layer at initialization (the notes' 10-layer tanh experiment), when there are layers to compare. */
+async function activationChart(program: Program): Promise<ReportChart[]> {
+  const layers = activationsAtInit(program);
+  if (layers.length < 2) return [];
+  const title = "Activations at initialization";
+  const svg = await lineChartSvg({
+    title,
+    points: true,
+    x: { title: "activation layer (from the input)", integer: true },
+    y: { title: "standard deviation", log: true },
+    series: [{ name: "std of the layer's output", points: layers.map((l): [number, number] => [l.depth, l.std]) }],
+  });
+  const spread = layers.map((l) => `${l.op} ${l.depth}: mean ${l.mean.toPrecision(2)}, std ${l.std.toPrecision(2)}`).join("; ");
+  return [{ id: "activations", title, note: `The standard deviation of each activation layer's output on the first training batch with the initial weights (log scale). Weights too small make it shrink layer after layer towards 0, so gradients vanish; too large and tanh or sigmoid saturate; a good initialization (Xavier for tanh, Kaiming for ReLU) keeps it roughly level. ${spread}.`, svg: uniqueIds(svg, "activations") }];
 }

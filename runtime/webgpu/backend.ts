@@ -10,7 +10,8 @@ import { workgroupCount } from "./dispatch.js";
 import { flatKey } from "./layout.js";
 import { bytes, memoryReport, planBuffers } from "./buffers.js";
 import { BudgetExceeded, checkBudget } from "./budget.js";
-import { GLOBALS_BYTES, packGlobals } from "./globals.js";
+import { GLOBALS_BYTES, GROUP_SCALARS, packGlobals, packGroupScalars } from "./globals.js";
+import { GroupScalars } from "../param-groups.js";
 import { optimizerStateFills } from "./state.js";
 import type { Dataset } from "../data/sources.js";
 import { initialize } from "../init.js";
@@ -47,6 +48,8 @@ export class WebGpuBackend implements TrainingBackend {
   private readonly globals: GPUBuffer;
   /** The optimizer's step count and the like, from which each step's scalars are computed. */
   private readonly scalarState: ScalarState = { step: 0, momentumStarted: false };
+  /** With parameter groups, each group's scalars, written to their own buffer every step. */
+  private readonly groupScalars?: GroupScalars;
   /** The training step's kernels, the augmentation kernels (when the data has augmentations) first. */
   private readonly train: Compiled[];
   private readonly augment: Compiled[];
@@ -99,6 +102,7 @@ export class WebGpuBackend implements TrainingBackend {
     this.evaluation = this.compile(plan.eval, this.modeBuffers[1]!);
     this.probe = plan.probe && this.compile({ kernels: plan.probe, aliases: new Map() }, this.modeBuffers[0]!);
     this.dispatchesPerStep = this.train.length;
+    if (program.optimizer.groups) this.groupScalars = new GroupScalars(program.optimizer);
     program.params.forEach((p, index) => {
       const data = new Float32Array(p.shape.reduce((a, d) => a * d, 1));
       initialize(data, p.init, p.fanIn, p.fanOut, seed, index);
@@ -160,7 +164,12 @@ export class WebGpuBackend implements TrainingBackend {
   }
 
   step(batch: Dataset, step: number, hyper: StepHyperparameters, read?: { probe: boolean }): Promise<StepReading> | undefined {
-    this.writeBatch(batch, step, nextOptimizerScalars(this.program.optimizer, this.scalarState, hyper), this.augmentsOnDevice);
+    if (this.groupScalars) {
+      // The globals keep the optimizer's own scalars (group 0); the grouped update reads every group's row.
+      const scalars = this.groupScalars.next(hyper);
+      this.write(GROUP_SCALARS, packGroupScalars(scalars, this.groupScalars.specs));
+      this.writeBatch(batch, step, scalars[0]!, this.augmentsOnDevice);
+    } else this.writeBatch(batch, step, nextOptimizerScalars(this.program.optimizer, this.scalarState, hyper), this.augmentsOnDevice);
     if (!read) {
       this.run(this.train, batch.count);
       return undefined;

@@ -5,6 +5,8 @@
 import type { KernelPlan, ModePlan } from "../../codegen/wgsl/plan.js";
 import type { Program } from "../program.js";
 import { optimizerStateNames } from "./state.js";
+import { GROUP_SCALAR_FIELDS, GROUP_SCALARS } from "./globals.js";
+import { groupSpecs } from "../param-groups.js";
 import { flatKey, type FlatLayout } from "./layout.js";
 import { planMemory } from "./memory.js";
 import { METRICS_FLOATS } from "../../codegen/wgsl/metrics.js";
@@ -75,6 +77,8 @@ export function planBuffers(program: Program, plan: KernelPlan, trainingBatch: n
   own("metrics", bytes(METRICS_FLOATS), "monitoring");
   if (plan.probe) own("probe", bytes(3 * program.params.length), "monitoring");
   if (program.clip?.kind === "norm") own(CLIP_BUFFER, bytes(clipFloats(layout.chunks.length)), "gradients");
+  // Each parameter group's scalars of the step (runtime/param-groups.ts), written by the host every step.
+  if (program.optimizer.groups) own(GROUP_SCALARS, bytes(groupSpecs(program.optimizer).length * GROUP_SCALAR_FIELDS.length), "optimizer state");
   const valueBytes = new Map<number, number>();
   for (const node of program.nodes) if (node.op !== "select_mode" && !persistent.has(node.id)) valueBytes.set(node.id, sizeOf(node));
   const resolved = (mode: ModePlan) => mode.kernels.map((k) => k.bindings.map((b) => ({ node: typeof b.node === "number" ? (mode.aliases.get(b.node) ?? b.node) : b.node, write: b.write })));

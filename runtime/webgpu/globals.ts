@@ -3,6 +3,7 @@
 // (runtime/optimizer-scalars.ts). codegen/wgsl/common.ts declares the WGSL struct from GLOBAL_FIELDS and
 // packGlobals writes the same list, so the two layouts cannot disagree.
 import type { OptimizerScalars } from "../optimizer-scalars.js";
+import type { OptimizerSpec } from "../cpu/optimizers.js";
 
 /** The struct's fields in order, 4 bytes each. */
 export const GLOBAL_FIELDS = [
@@ -36,4 +37,23 @@ export function packGlobals(frame: { batch: number; step: number; seed: number }
     else f32[k] = values[field.name];
   });
   return raw;
+}
+
+/**
+ * With parameter groups, the optimizer kernels read each group's scalars from a storage buffer instead of the
+ * globals: GROUP_SCALAR_FIELDS floats per group, in this order (codegen/wgsl/optimizer.ts reads the same list).
+ */
+export const GROUP_SCALAR_FIELDS = ["lr", "momentum", "momentumStart", "oneMinusBeta1", "stepSize", "bias2Sqrt", "decay", "nadamGradStep", "nadamMomentStep", "weightDecay"] as const;
+
+/** The key of the group scalar buffer. */
+export const GROUP_SCALARS = "group scalars";
+
+/** The group scalar buffer's contents for one step: each group's scalars and its weight decay (momentumStart as 0 or 1). */
+export function packGroupScalars(scalars: OptimizerScalars[], specs: OptimizerSpec[]): Float32Array {
+  const out = new Float32Array(scalars.length * GROUP_SCALAR_FIELDS.length);
+  scalars.forEach((s, g) => {
+    const values: Record<(typeof GROUP_SCALAR_FIELDS)[number], number> = { ...s, momentumStart: s.momentumStart ? 1 : 0, weightDecay: specs[g]!.weightDecay };
+    GROUP_SCALAR_FIELDS.forEach((field, k) => (out[g * GROUP_SCALAR_FIELDS.length + k] = values[field]));
+  });
+  return out;
 }

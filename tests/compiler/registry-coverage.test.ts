@@ -77,7 +77,7 @@ function harness(spec: BuiltinSpec, args: Map<string, string>, place: Placement)
     case "optimizer":
       return `${place.lets}${model("2", "  return x |> dense(3)\n")}${train({ optimizer: place.call })}`;
     case "optimizer_modifier":
-      return `${place.lets}${model("2", "  return x |> dense(3)\n")}${train({ optimizer: `adamw(lr: 1e-3) |> ${place.call}` })}`;
+      return `${place.lets}${model("2", "  return x |> dense(3)\n")}${train({ optimizer: `sgd(lr: 0.1, momentum: 0.9) |> ${place.call}` })}`;
     case "schedule":
       return `${place.lets}${model("2", "  return x |> dense(3)\n")}${train({ schedule: place.call, optimizer: "sgd(lr: 0.1, momentum: 0.9)" })}`;
     case "data_source": {

@@ -72,3 +72,23 @@ describe("--overfit N", () => {
     expect(result.stdout).toContain("overfit check passed");
   }, 60_000);
 });
+
+describe("overfit mode with parameter groups", () => {
+  it("turns the groups' weight decay off too", () => {
+    const text = file("dense(32) |> relu |> dense(3)", "  loss = cross_entropy()\n  optimizer = adamw(lr: 0.01, weight_decay: 0.01) |> group(biases, weight_decay: 0.5)\n  overfit(examples: 20)\n");
+    const program = compile(text);
+    expect(program.overfit!.turnedOff).toEqual(["weight decay 0.01", "the groups' weight decay"]);
+    expect(program.optimizer).toMatchObject({ weightDecay: 0 });
+    expect(program.optimizer.groups!.every((g) => g.weightDecay === undefined)).toBe(true);
+  });
+});
+
+describe("parameter groups and schedules", () => {
+  it("refuses, at lowering, a group's own rate under a schedule that sets absolute rates", () => {
+    const text = file("dense(32) |> relu |> dense(3)", "  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1) |> group(biases, lr: 0.01)\n  schedule = one_cycle(max_lr: 0.5)\n");
+    const result = compileProgram(text, "/virtual/groups.dl");
+    expect(result.program).toBeUndefined();
+    expect(result.diagnostics.map((d) => d.code)).toContain("E0601");
+    expect(compileProgram(text.replace("one_cycle(max_lr: 0.5)", "step(step_size: 2)"), "/virtual/groups.dl").program).toBeDefined();
+  });
+});
