@@ -3,50 +3,23 @@
 Run with Debian's Python and python3-torch:  /usr/bin/python3 tests/golden/make_group_golden.py
 Writes tests/golden/groups.json, read by tests/webgpu/golden-groups.test.ts (both backends). Each run is
 20 steps (12 rows, batch 3, 5 epochs, file order) of a two-layer MLP whose second layer is named `head`,
-from dslc's initial weights (dslc_rng.py), as make_optimizer_golden.py. The PyTorch optimizer gets one
-param_group per dslc group with the parameters dslc's first-match rule gives it (a parameter belongs to the
-first group that selects it), plus a group of the rest with the optimizer's own options. Schedulers scale
+from dslc's initial weights (dslc_rng.py), as make_optimizer_golden.py (the shared setup is replay.py). The
+PyTorch optimizer gets one param_group per dslc group with the parameters dslc's first-match rule gives it (a
+parameter belongs to the first group that selects it), plus a group of the rest with the optimizer's own options. Schedulers scale
 each group's lr from its own initial lr (StepLR, ExponentialLR) or set every group's (OneCycleLR with one
 max_lr, whose cycled β₁ every group shares). The runs are in float32, as dslc trains.
 """
-import json
-import math
-from pathlib import Path
-
 import torch
 
-from dslc_rng import init_normal, init_uniform
+from replay import STEPS, dl_source, mlp, train, write
 
-OUT = Path(__file__).resolve().parent
-torch.set_default_dtype(torch.float32)
 sched = torch.optim.lr_scheduler
 
-ROWS = [[round(math.sin(0.7 * i + j) + 0.3 * math.cos(1.3 * i * j), 4) for j in range(3)] + [i % 3] for i in range(12)]
-CSV = "a,b,c,label\n" + "".join(",".join(str(v) for v in row) + "\n" for row in ROWS)
-X = torch.tensor([row[:3] for row in ROWS], dtype=torch.float32)
-Y = torch.tensor([row[3] for row in ROWS])
-SEED = 7
-EPOCHS = 5
-BATCH = 3
-STEPS = EPOCHS * len(ROWS) // BATCH
-
-SOURCE = """model M(x: f32[N, 3]) -> f32[N, 3] {{
+MODEL = """model M(x: f32[N, 3]) -> f32[N, 3] {
   head = dense(3, init: normal(0, 0.3), bias_init: zeros)
   h = x |> dense(5, init: uniform(-0.5, 0.5), bias_init: constant(0.1)) |> relu
   return h |> head
-}}
-
-train {{
-  data = csv("tiny.csv", label: "label")
-  loss = cross_entropy()
-  optimizer = {optimizer}
-  schedule = {schedule}
-  epochs {epochs}
-  batch {batch}
-  shuffle false
-  seed {seed}
-  log_every 1 steps
-}}
+}
 """
 
 W0, B0, W1, B1 = "dense_0.weight", "dense_0.bias", "head.weight", "head.bias"
@@ -83,15 +56,7 @@ CASES = [
 
 
 def run(optimizer_class, defaults, groups, make_scheduler, per_epoch):
-    first, second = torch.nn.Linear(3, 5), torch.nn.Linear(5, 3)
-    with torch.no_grad():
-        # dslc's parameter order: dense_0.weight, dense_0.bias, head.weight, head.bias.
-        first.weight.copy_(init_uniform([5, 3], SEED, 0, -0.5, 0.5))
-        first.bias.fill_(0.1)
-        second.weight.copy_(init_normal([3, 5], SEED, 2, 0.0, 0.3))
-        second.bias.zero_()
-    model = torch.nn.Sequential(first, torch.nn.ReLU(), second)
-    named = {W0: first.weight, B0: first.bias, W1: second.weight, B1: second.bias}
+    model, named = mlp(second="head")
     taken = {name for names, _ in groups for name in names}
     param_groups = [{"params": [named[n] for n in names], **options} for names, options in groups]
     rest = [p for n, p in named.items() if n not in taken]
@@ -99,27 +64,11 @@ def run(optimizer_class, defaults, groups, make_scheduler, per_epoch):
         param_groups.append({"params": rest})
     optimizer = optimizer_class(param_groups, **defaults)
     scheduler = make_scheduler(optimizer) if make_scheduler else None
-    losses = []
-    for _ in range(EPOCHS):
-        for start in range(0, len(ROWS), BATCH):
-            optimizer.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(X[start : start + BATCH]), Y[start : start + BATCH])
-            losses.append(loss.item())
-            loss.backward()
-            optimizer.step()
-            if scheduler and not per_epoch:
-                scheduler.step()
-        if scheduler and per_epoch:
-            scheduler.step()
-    model.eval()
-    with torch.no_grad():
-        eval_loss = torch.nn.functional.cross_entropy(model(X), Y).item()
-    return {"losses": losses, "params": {name: t.detach().flatten().tolist() for name, t in named.items()}, "eval_loss": eval_loss}
+    return train(model, named, optimizer, scheduler, per_epoch)
 
 
 runs = []
 for name, optimizer, schedule, optimizer_class, defaults, groups, make_scheduler, per_epoch in CASES:
-    source = SOURCE.format(optimizer=optimizer, schedule=schedule, epochs=EPOCHS, batch=BATCH, seed=SEED)
+    source = dl_source(optimizer, schedule, model=MODEL)
     runs.append({"name": name, "source": source, **run(optimizer_class, defaults, groups, make_scheduler, per_epoch)})
-(OUT / "groups.json").write_text(json.dumps({"tiny_csv": CSV, "steps": STEPS, "runs": runs}, indent=1) + "\n")
-print(f"wrote groups.json ({len(runs)} runs of {STEPS} steps)")
+write("groups.json", runs)

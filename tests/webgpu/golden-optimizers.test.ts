@@ -4,61 +4,17 @@
 // one_cycle schedules. On both backends: the loss of every step (log_every 1), the final parameters and the
 // loss in evaluation mode. Tolerance: 2e-5 relative + 2e-6 absolute (f32 arithmetic on either side over 20
 // steps). Measured: at most 6.0e-7 on WebGPU (RMSprop centered with momentum), 4.8e-7 on the CPU.
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { planKernels } from "../../codegen/wgsl/plan.js";
 import { supportsOptimizer } from "../../codegen/wgsl/optimizer.js";
-import { compileProgram } from "../../compiler/compile.js";
-import { cpuBackend } from "../../runtime/cpu/train.js";
-import { loadSource } from "../../runtime/data/sources.js";
-import { runTraining, type TrainingBackend } from "../../runtime/loop.js";
-import type { Program } from "../../runtime/program.js";
-import { acquireDevice } from "../../runtime/webgpu/device.js";
-import { WebGpuBackend } from "../../runtime/webgpu/backend.js";
-import { close } from "../helpers/golden-run.js";
+import { GoldenRuns, type NamedRun } from "../helpers/golden-run.js";
 
-const RELATIVE = 2e-5;
-const ABSOLUTE = 2e-6;
-
-interface Run {
-  name: string;
-  source: string;
-  losses: number[];
-  params: Record<string, number[]>;
-  eval_loss: number;
-}
-
-const golden = JSON.parse(fs.readFileSync("tests/golden/optimizer_training.json", "utf8")) as { tiny_csv: string; steps: number; runs: Run[] };
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dslc-golden-optimizers-"));
-fs.writeFileSync(path.join(dir, "tiny.csv"), golden.tiny_csv);
-afterAll(() => fs.rmSync(dir, { recursive: true }));
-
-/** The largest difference from PyTorch over every compared number, per backend, for the log. */
-const largest = new Map<string, number>();
-
-async function replay(program: Program, backend: TrainingBackend & { destroy?: () => void }, run: Run, label: string): Promise<void> {
-  const losses: number[] = [];
-  await runTraining(program, backend, { onLog: (e) => losses.push(e.loss) });
-  expect(losses.length).toBe(golden.steps);
-  const saved = (await backend.saveWeights()) as Map<number, Float32Array> | { params: Map<number, Float32Array> };
-  const params = saved instanceof Map ? saved : saved.params;
-  const evalLoss = (await backend.evaluate(loadSource(program.data.source, program.loop.seed))).loss;
-  backend.destroy?.();
-  const compared: [ArrayLike<number>, number[], string][] = [[losses, run.losses, "loss per step"], [[evalLoss], [run.eval_loss], "loss in evaluation mode"]];
-  for (const [name, values] of Object.entries(run.params)) compared.push([params.get(program.params.find((p) => p.name === name)!.node)!, values, name]);
-  for (const [actual, expected] of compared) {
-    for (let i = 0; i < expected.length; i++) largest.set(label, Math.max(largest.get(label) ?? 0, Math.abs(actual[i]! - expected[i]!)));
-  }
-  for (const [actual, expected, what] of compared) close(actual, expected, what, RELATIVE, ABSOLUTE);
-}
+const runs = new GoldenRuns<NamedRun>("tests/golden/optimizer_training.json", { relative: 2e-5, absolute: 2e-6 });
+const golden = runs.golden;
 
 describe("training runs with Adagrad, RMSprop, Adadelta, Adamax and NAdam match PyTorch on both backends", () => {
   for (const run of golden.runs) {
-    const file = path.join(dir, `${run.name.replace(/\W+/g, "_")}.dl`);
-    fs.writeFileSync(file, run.source);
-    const compiled = compileProgram(run.source, file);
+    const compiled = runs.compile(run);
     const kind = /optimizer = (\w+)\(/.exec(run.source)![1];
     it(`${run.name}: the file lowers as written and has one WebGPU update`, () => {
       expect(compiled.diagnostics.map((d) => d.message)).toEqual([]);
@@ -67,15 +23,11 @@ describe("training runs with Adagrad, RMSprop, Adadelta, Adamax and NAdam match 
       // One update dispatch for all parameters (they fit one chunk of the flat buffers).
       expect(planKernels(compiled.program!).train.kernels.filter((k) => k.label === `${kind} update of all parameters`)).toHaveLength(1);
     });
-    it(`${run.name}: CPU reference`, async () => replay(compiled.program!, cpuBackend(compiled.program!), run, `${run.name}, CPU`));
-    it(`${run.name}: WebGPU`, async () => {
-      const program = compiled.program!;
-      await replay(program, new WebGpuBackend(await acquireDevice(), program, planKernels(program), program.loop.seed, 3), run, `${run.name}, WebGPU`);
-    }, 120_000);
+    runs.itReplaysOnBothBackends(run, compiled);
   }
 
   it("logs the largest differences", () => {
-    console.log(`largest difference from PyTorch (losses, parameters, evaluation loss):\n${[...largest].map(([label, e]) => `  ${label}: ${e.toExponential(2)}`).join("\n")}`);
-    expect(largest.size).toBe(2 * golden.runs.length);
+    runs.logLargest();
+    expect(runs.largest.size).toBe(2 * golden.runs.length);
   });
 });
