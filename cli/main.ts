@@ -65,9 +65,9 @@ const COMMANDS: Command[] = [
   },
   {
     name: "train",
-    usage: "dslc train FILE [--backend cpu] [--epochs N] [--seed S] [--overfit N] [--json] [--report PATH]",
+    usage: "dslc train FILE [--backend cpu] [--epochs N] [--seed S] [--overfit N] [--json] [--report PATH] [--resume DIR]",
     summary: "Compile a .dl file and train its model",
-    details: "Checks the file, lowers it to a compute graph, differentiates it and runs the training loop, printing\nloss, accuracy and learning rate per epoch. --json prints one JSON object per line: an `epoch` event per\nepoch and a final `done` event. Exit status: 0 trained, 1 errors in the file, training aborted (NaN/Inf\nloss, divergence) or no WebGPU adapter, 2 usage error. Backends: `cpu` (the reference) and `webgpu`\n(Dawn; one kernel per op for now).",
+    details: "Checks the file, lowers it to a compute graph, differentiates it and runs the training loop, printing\nloss, accuracy and learning rate per epoch. --json prints one JSON object per line: an `epoch` event per\nepoch and a final `done` event. Exit status: 0 trained, 1 errors in the file, training aborted (NaN/Inf\nloss, divergence), an unusable checkpoint or no WebGPU adapter, 2 usage error, 130 interrupted (Ctrl-C; with\nthe `checkpoint` directive a checkpoint is written at the next step boundary first). Backends: `cpu` (the reference) and `webgpu`\n(Dawn; one kernel per op for now).",
     flags: [
       { name: "backend", values: ["cpu", "webgpu"], doc: "Where to train (default: WebGPU when an adapter exists, else cpu)." },
       { name: "epochs", values: [], doc: "Override the file's epochs." },
@@ -76,6 +76,7 @@ const COMMANDS: Command[] = [
       { name: "json", doc: "Machine-readable output, one JSON object per line." },
       { name: "adapter", values: [], doc: "With --backend webgpu: use the adapter whose name contains this (e.g. llvmpipe)." },
       { name: "report", values: [], doc: "Write an HTML report of the run (plots, settings, warnings) to this file; replaces the `report` directive's path." },
+      { name: "resume", values: [], doc: "Continue from a checkpoint directory, or the newest one in a `checkpoint` folder (E0703 if it is another model's or damaged)." },
       COLOR,
     ],
     minFiles: 1,

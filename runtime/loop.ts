@@ -11,6 +11,9 @@ import { monitorsProbe } from "./metrics.js";
 import type { InitialLossExpectation, Metric, Program } from "./program.js";
 import { PlateauSchedule, type StepHyperparameters } from "./schedules.js";
 import { stepHyperparameters } from "./schedule-trace.js";
+import { Checkpointer, resumeFrom } from "./checkpoint/session.js";
+import type { BackendState, LoopState } from "./checkpoint/state.js";
+import { initialize } from "./init.js";
 
 /** Loss, accuracy and top-5 accuracy of one pass over a split (accuracies for classification only). */
 export interface Measurements {
@@ -76,6 +79,10 @@ export interface DoneReport {
   stopped_early?: { epoch: number; restored_epoch?: number };
   /** `overfit` mode: the training subset evaluated at the end (evaluation mode), and whether it was fitted. */
   overfit?: OverfitResult;
+  /** `interrupted` stopped the run at this step; the checkpoint written there, when the program has the directive. */
+  interrupted?: { step: number; checkpoint?: string };
+  /** The checkpoint the run continued from (`resume`). */
+  resumed_from?: string;
   seconds: number;
 }
 
@@ -106,12 +113,42 @@ export interface TrainOptions {
   onStep?: (step: number, totalSteps: number) => void;
   /** A finding about the run that does not stop it (the initial-loss check). */
   onWarning?: (warning: TrainingWarning) => void;
+  /** A checkpoint directory, or a folder of them (the newest is taken), to continue from (`--resume`). */
+  resume?: string;
+  /** Asked after every step: true stops the run there (Ctrl-C), writing a checkpoint when the program has the directive. */
+  interrupted?: () => boolean;
+  onCheckpoint?: (dir: string, step: number) => void;
 }
 
 export interface TrainingWarning {
   code: "W0701" | "W0702";
   message: string;
   help: string;
+}
+
+/**
+ * The expectation with the penalty terms' value at the initial weights added, drawn on the host exactly as
+ * both backends draw them (runtime/init.ts, keyed by the seed and the parameter's index).
+ */
+export function withPenalties(program: Program, expected: InitialLossExpectation): InitialLossExpectation {
+  if (!expected.penalties?.length) return expected;
+  let total = 0;
+  for (const penalty of expected.penalties) {
+    let abs = 0;
+    let squares = 0;
+    for (const node of penalty.params) {
+      const index = program.params.findIndex((p) => p.node === node);
+      const p = program.params[index]!;
+      const data = new Float64Array(p.shape.reduce((a, d) => a * d, 1));
+      initialize(data, p.init, p.fanIn, p.fanOut, program.loop.seed, index);
+      for (const v of data) {
+        abs += Math.abs(v);
+        squares += v * v;
+      }
+    }
+    total += penalty.weight * (penalty.abs * abs + penalty.squares * squares);
+  }
+  return { value: expected.value + total, reason: `${expected.reason}, plus ${total.toPrecision(3)} from the penalty terms at the initial weights` };
 }
 
 /** No update has happened before the first step's loss: a non-finite one comes from the data or the initial weights. */
@@ -137,11 +174,12 @@ const RATIO_SLACK = 100;
  * Parameters whose update/weight ratio at a step is more than 100× away from 1e-3, each direction of
  * each parameter reported once per run (`flagged` remembers).
  */
-export function ratioWarnings(ratios: Record<string, number>, step: number, lr: number, flagged: Set<string>): TrainingWarning[] {
+export function ratioWarnings(ratios: Record<string, number>, step: number, lr: number, flagged: Set<string>, options: { judgeLow: boolean } = { judgeLow: true }): TrainingWarning[] {
   const warnings: TrainingWarning[] = [];
   for (const [name, ratio] of Object.entries(ratios)) {
     const high = ratio > HEALTHY_RATIO * RATIO_SLACK;
-    if (!(high || ratio < HEALTHY_RATIO / RATIO_SLACK) || ratio === 0) continue;
+    const low = options.judgeLow && ratio < HEALTHY_RATIO / RATIO_SLACK;
+    if (!(high || low) || ratio === 0) continue;
     const key = `${name} ${high ? "high" : "low"}`;
     if (flagged.has(key)) continue;
     flagged.add(key);
@@ -196,6 +234,9 @@ export interface TrainingBackend {
   evaluate(data: Dataset): Promise<Measurements>;
   saveWeights(): Promise<unknown>;
   restoreWeights(saved: unknown): void;
+  /** Everything a checkpoint needs of the backend (runtime/checkpoint/state.ts), and its restoration. */
+  saveState?(): Promise<BackendState>;
+  restoreState?(state: BackendState): void;
 }
 
 const EVALUATION_METRICS = new Set<Metric>(["val_loss", "val_accuracy", "val_top5"]);
@@ -225,6 +266,7 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
   let probe: Probe | undefined;
   const flaggedRatios = new Set<string>();
   let probeStep = 0;
+  let peakLr = 0;
   // Ratios of the first steps are transients (Adam's first steps move every weight by about lr): they are
   // judged only once 5% of the run (at least 10 steps) has passed.
   const settled = Math.max(10, Math.ceil(0.05 * totalSteps));
@@ -235,6 +277,20 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
   let checksSinceBest = 0;
   let stoppedEarly = false;
   let step = 0;
+  let epoch = 0;
+  const checkpointer = loop.checkpoint && new Checkpointer(program, backend, loop.checkpoint);
+  const resumed = options.resume === undefined ? undefined : resumeFrom(options.resume, program, backend);
+  /** Where the resumed epoch stands: batches done, examples seen, its latest validation. */
+  let resumeAt: Pick<LoopState, "batch" | "seen" | "validation"> | undefined;
+  if (resumed) {
+    const r = resumed.loop;
+    ({ epoch, step, firstLoss, last, probe, probeStep, checksSinceBest, stoppedEarly } = r);
+    for (const key of r.flaggedRatios) flaggedRatios.add(key);
+    if (r.best) best = { value: r.best.value, epoch: r.best.epoch, weights: resumed.best };
+    if (plateau && r.plateau) plateau.restore(r.plateau);
+    resumeAt = { batch: r.batch, seen: r.seen, validation: r.validation };
+  }
+  let interrupted: DoneReport["interrupted"];
 
   /** Handles logged readings; `upTo` keeps the newest interval pending so the device is never waited on. */
   const drain = async (upTo: number) => {
@@ -255,7 +311,7 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
     if (!Number.isFinite(loss)) throw new TrainingAborted(`the training loss became ${loss} ${where}`, at.step === 0 ? FIRST_STEP_HELP : divergenceHelp(program, at.lr), at.epoch + 1);
     if (firstLoss === undefined) {
       firstLoss = loss;
-      const warning = program.initialLoss && initialLossWarning(loss, program.initialLoss);
+      const warning = program.initialLoss && initialLossWarning(loss, withPenalties(program, program.initialLoss));
       if (warning) options.onWarning?.(warning);
     }
     if (firstLoss > 0 && loss > 3 * firstLoss) {
@@ -274,6 +330,26 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
     return ++checksSinceBest >= stopping.patience;
   };
   /** Evaluates the validation split; `stop` when early stopping watches it and has run out of patience. */
+  /** Writes a checkpoint of the loop as it stands after `step`, in epoch `at.epoch` after `at.batch` of its batches. */
+  const writeCheckpoint = async (at: Pick<LoopState, "epoch" | "batch" | "seen" | "validation">): Promise<string> => {
+    await drain(Infinity);
+    const state: LoopState = {
+      ...at,
+      step,
+      firstLoss,
+      last,
+      probe,
+      probeStep,
+      flaggedRatios: [...flaggedRatios],
+      best: best && { value: best.value, epoch: best.epoch, weights: best.weights !== undefined },
+      checksSinceBest,
+      stoppedEarly,
+      plateau: plateau?.snapshot(),
+    };
+    const dir = await checkpointer!.save(state, best?.weights);
+    options.onCheckpoint?.(dir, step);
+    return dir;
+  };
   const evaluateValidation = async (epoch: number): Promise<{ validation?: Measurements; stop: boolean }> => {
     if (!data.val) return { stop: false };
     const validation = await backend.evaluate(data.val);
@@ -283,12 +359,19 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
     return { validation, stop };
   };
 
-  let epoch = 0;
   for (; epoch < epochs && step < totalSteps && !stoppedEarly; epoch++) {
-    let seen = 0;
-    let validation: Measurements | undefined;
+    let seen = resumeAt?.seen ?? 0;
+    let validation: Measurements | undefined = resumeAt?.validation;
+    const skip = resumeAt?.batch ?? 0;
+    resumeAt = undefined;
+    let batchIndex = 0;
     for (const indices of epochBatches(data.train.count, batchSize, { shuffle: loop.shuffle, dropLast: loop.dropLast, seed: loop.seed, epoch })) {
       if (step >= totalSteps) break;
+      // A resumed epoch replays its order (keyed by seed and epoch) and skips the batches already trained.
+      if (batchIndex < skip) {
+        batchIndex++;
+        continue;
+      }
       // Gathered here for every backend, and augmented here unless the backend augments on the device with
       // the same draws: the CPU and WebGPU backends see identical batches.
       const batch = trainingBatch(data.train, indices, program.data, loop.seed, step, { augment: !backend.augmentsOnDevice });
@@ -298,6 +381,7 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
       if (reading) pending.push({ step, epoch, lr: hyper.lr, reading });
       seen += batch.count;
       step++;
+      batchIndex++;
       if (logged) await drain(step - 1 - loop.logEvery);
       options.onStep?.(step, totalSteps);
       if (loop.evalEvery.unit === "steps" && step % loop.evalEvery.count === 0) {
@@ -308,7 +392,16 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
           break;
         }
       }
+      const due = loop.checkpoint?.every.unit === "steps" && step % loop.checkpoint.every.count === 0;
+      const written = due ? await writeCheckpoint({ epoch, batch: batchIndex, seen, validation }) : undefined;
+      // A signal handler (Ctrl-C) runs only when the event loop gets a turn, which the CPU backend's steps never give.
+      if (options.interrupted) await new Promise((resolve) => setImmediate(resolve));
+      if (options.interrupted?.()) {
+        interrupted = { step, checkpoint: written ?? (checkpointer && (await writeCheckpoint({ epoch, batch: batchIndex, seen, validation }))) };
+        break;
+      }
     }
+    if (interrupted) break;
     await drain(Infinity);
     const sums = await backend.takeEpochSums();
     const trainLoss = sums.lossSum / seen;
@@ -338,9 +431,17 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
     };
     options.onEpoch?.(last);
     // The last logged step's ratios of the weights (not biases or norm parameters) stand for the epoch.
-    if (probe && probeStep > settled) for (const warning of ratioWarnings(weightRatios(probe.update_ratio), step, lr, flaggedRatios)) options.onWarning?.(warning);
+    // Small ratios are what an annealed rate is for: "too low" is judged only while the rate is at least
+    // half its peak so far.
+    peakLr = Math.max(peakLr, lr);
+    if (probe && probeStep > settled) for (const warning of ratioWarnings(weightRatios(probe.update_ratio), step, lr, flaggedRatios, { judgeLow: lr >= peakLr / 2 })) options.onWarning?.(warning);
     observePlateau({ loss: trainLoss, accuracy: last.train_accuracy, top5: last.train_top5 }, "train");
     if (stopping && !EVALUATION_METRICS.has(stopping.monitor) && (await checkStopping(measured({ loss: trainLoss, accuracy: last.train_accuracy, top5: last.train_top5 }, stopping.monitor), epoch))) stoppedEarly = true;
+    if (loop.checkpoint?.every.unit === "epochs" && (epoch + 1) % loop.checkpoint.every.count === 0) await writeCheckpoint({ epoch: epoch + 1, batch: 0, seen: 0 });
+  }
+  if (interrupted) {
+    await drain(Infinity);
+    return { backend: backend.name, adapter: backend.adapter, steps: step, epochs: epoch, train_loss: last?.train_loss ?? NaN, interrupted, ...(resumed && { resumed_from: resumed.dir }), seconds: (performance.now() - started) / 1000 };
   }
   const report: DoneReport = {
     backend: backend.name,
@@ -350,6 +451,7 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
     train_loss: last?.train_loss ?? NaN,
     val_loss: last?.val_loss,
     val_accuracy: last?.val_accuracy,
+    ...(resumed && { resumed_from: resumed.dir }),
     seconds: 0,
   };
   if (stoppedEarly) report.stopped_early = { epoch };

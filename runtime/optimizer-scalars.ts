@@ -71,6 +71,9 @@ export function nextOptimizerScalars(spec: OptimizerSpec, state: ScalarState, hy
         bias2Sqrt: Math.sqrt(1 - spec.beta2 ** t),
         decay: spec.kind === "adamw" ? lr * spec.weightDecay : 0,
       };
+      // Caffe's and Keras' ε̂ form: θ −= lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε̂). The kernels divide √v by
+      // bias2Sqrt, which 1 leaves exact, so they need no second body.
+      if (spec.compat !== undefined && spec.kind !== "nadam") return { ...scalars, stepSize: (lr * Math.sqrt(1 - spec.beta2 ** t)) / (1 - beta1 ** t), bias2Sqrt: 1 };
       if (spec.kind !== "nadam") return scalars;
       // _single_tensor_nadam: μ_t = β₁(1 − ½·0.96^(tψ)), μ_{t+1} likewise; mu_product *= μ_t, and
       // mu_product_next = mu_product·μ_t·μ_{t+1} (1.13 multiplies by μ_t twice; later versions do not).

@@ -70,6 +70,11 @@ export class GroupScalars {
     this.states = this.specs.map(() => ({ step: 0, momentumStarted: false }));
   }
 
+  /** Each group's scalar state, live: a checkpoint reads and restores it in place. */
+  get scalarStates(): ScalarState[] {
+    return this.states;
+  }
+
   /** This step's scalars of every group, for the schedule's `hyper` (set for the optimizer's own lr). */
   next(hyper: StepHyperparameters): OptimizerScalars[] {
     return this.specs.map((spec, k) => nextOptimizerScalars(spec, this.states[k]!, groupHyper(this.specs[0]!, spec, hyper)));

@@ -127,6 +127,11 @@ export interface InitialLossExpectation {
   value: number;
   /** How the value comes about, e.g. "ln 10 for 10 equally likely classes". */
   reason: string;
+  /**
+   * Penalty terms of the loss, to add at their initial value: weight·(abs·Σ|p| + squares·Σp²) over the
+   * parameter nodes `params`.
+   */
+  penalties?: { weight: number; abs: number; squares: number; params: number[] }[];
 }
 
 /**
@@ -173,7 +178,7 @@ export interface Program {
   params: ProgramParam[];
   state: { node: number; name: string; shape: number[]; fill: number }[];
   task: "classification" | "regression";
-  /** Only when the loss is a single classification term of weight 1 (a regularizer would shift it). */
+  /** Only when the loss is a single classification term of weight 1, with or without penalties. */
   initialLoss?: InitialLossExpectation;
   optimizer: OptimizerSpec;
   /** Gradient clipping between backward and the optimizer step (the `clip` setting); none when absent. */
@@ -203,4 +208,6 @@ export interface LoopSpec {
   monitor: Metric[];
   /** The `report` directive: an HTML report written after training (runtime/report/), path resolved against the .dl file's folder. */
   report?: { path: string };
+  /** The `checkpoint` directive (runtime/checkpoint/): path resolved against the .dl file's folder. */
+  checkpoint?: { every: { unit: "steps" | "epochs"; count: number }; path: string; keep: number };
 }

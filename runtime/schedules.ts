@@ -164,6 +164,13 @@ export function cyclesMomentum(spec: ScheduleSpec): boolean {
  * ReduceLROnPlateau, which depends on the monitored metric rather than the step: call `observe` once per
  * evaluation; `lr` is the current learning rate. Threshold is relative (PyTorch's default 'rel' mode).
  */
+export interface PlateauSnapshot {
+  lr: number;
+  best: number;
+  badEpochs: number;
+  cooldownLeft: number;
+}
+
 export class PlateauSchedule {
   private best: number;
   private badEpochs = 0;
@@ -181,6 +188,15 @@ export class PlateauSchedule {
   private improves(value: number): boolean {
     const { mode, threshold } = this.options;
     return mode === "min" ? value < this.best * (1 - threshold) : value > this.best * (threshold + 1);
+  }
+
+  /** What a checkpoint keeps of the schedule (runtime/checkpoint/): it continues exactly from these. */
+  snapshot(): PlateauSnapshot {
+    return { lr: this.lr, best: this.best, badEpochs: this.badEpochs, cooldownLeft: this.cooldownLeft };
+  }
+
+  restore(saved: PlateauSnapshot): void {
+    ({ lr: this.lr, best: this.best, badEpochs: this.badEpochs, cooldownLeft: this.cooldownLeft } = saved);
   }
 
   observe(metric: number): number {

@@ -16,6 +16,7 @@ import { readSource, UsageError, type CliIO } from "../io.js";
 import { integerFlag, type ParsedArgs } from "../options.js";
 import { ProgressBar } from "../progress.js";
 import { useColor } from "./check.js";
+import { CheckpointError } from "../../runtime/checkpoint/errors.js";
 
 function fmt(value: number | undefined, digits = 4): string {
   return value === undefined ? "—" : value.toFixed(digits);
@@ -108,8 +109,20 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     io.stderr(`warning[${w.code}]: ${w.message}\n  = help: ${w.help}\n`);
     if (json) io.stdout(JSON.stringify({ event: "warning", code: w.code, message: w.message }) + "\n");
   };
+  const resumeFlag = args.flags.get("resume");
+  const resume = typeof resumeFlag === "string" ? path.resolve(resumeFlag) : undefined;
+  const onCheckpoint = (dir: string, step: number) => {
+    if (json) io.stdout(JSON.stringify({ event: "checkpoint", step, path: dir }) + "\n");
+  };
+  // With checkpoints on, Ctrl-C stops at the next step boundary after writing one; a second Ctrl-C exits at once.
+  let interrupt = false;
+  const onSigint = () => {
+    if (interrupt) process.exit(130);
+    interrupt = true;
+  };
+  if (program.loop.checkpoint) process.on("SIGINT", onSigint);
   try {
-    const options = { onEpoch, onLog, onEvaluate, onWarning, onStep: (s: number, total: number) => progress.update(s, total, `step ${s}/${total}${lastLoss === undefined ? "" : `  loss ${lastLoss.toFixed(4)}`}`) };
+    const options = { onEpoch, onLog, onEvaluate, onWarning, onCheckpoint, resume, interrupted: () => interrupt, onStep: (s: number, total: number) => progress.update(s, total, `step ${s}/${total}${lastLoss === undefined ? "" : `  loss ${lastLoss.toFixed(4)}`}`) };
     const adapter = args.flags.get("adapter");
     const onCpu = async () => ({ ...(await (report ? trainWithReport(program, cpuBackend(program), options, report) : trainCpu(program, options))), dispatches_per_step: null, peak_buffer_bytes: null });
     let done;
@@ -124,6 +137,13 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
       }
     }
     progress.clear();
+    if (done.interrupted) {
+      const { step, checkpoint } = done.interrupted;
+      if (json) io.stdout(JSON.stringify({ event: "interrupted", step, checkpoint: checkpoint ?? null }) + "\n");
+      io.stderr(`note: interrupted after step ${step}${checkpoint ? `; checkpoint written to ${checkpoint}; continue with \`dslc train ${file} --resume ${checkpoint}\`` : ""}\n`);
+      return 130;
+    }
+    if (done.resumed_from && !json) io.stderr(`note: resumed from ${done.resumed_from}\n`);
     const doneEvent = { event: "done", ...done };
     if (json) io.stdout(JSON.stringify(doneEvent) + "\n");
     else io.stdout(doneLine(done) + (done.overfit ? overfitLine(done.overfit) : ""));
@@ -151,11 +171,17 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
       io.stderr(`error[E0601]: ${error.message}\n  = help: train with \`--backend cpu\`, which supports it\n`);
       return 1;
     }
+    if (error instanceof CheckpointError) {
+      io.stderr(`error[${error.code}]: ${error.message}\n  = help: ${error.help}\n`);
+      return 1;
+    }
     if (error instanceof DataError) {
       io.stderr(`error[E0502]: ${error.message}\n  = help: fix the data file, then run again\n`);
       return 1;
     }
     throw error;
+  } finally {
+    process.off("SIGINT", onSigint);
   }
 }
 

@@ -47,6 +47,12 @@ function sgdBody(spec: Extract<OptimizerSpec, { kind: "sgd" }>, cyclesMomentum: 
   const decayed = `var d = g[i] + ${wdExpr(weightDecay)} * p[i];`;
   const update = "p[i] = p[i] - globals.lr * d;";
   if (spec.momentum === 0 && !cyclesMomentum) return [decayed, update].join("\n  ");
+  if (spec.compat !== undefined) {
+    // Caffe's and Keras' velocity holds the learning rate (runtime/cpu/optimizers.ts); it starts at 0, so a
+    // step with momentum 0 (cycled) is plain SGD here without a guard.
+    const step = spec.nesterov ? "globals.momentum * momentum[i] + globals.lr * d" : "momentum[i]";
+    return [decayed, "momentum[i] = globals.momentum * momentum[i] + globals.lr * d;", `p[i] = p[i] - (${step});`].join("\n  ");
+  }
   const momentumPath = [
     `if (globals.momentumStart != 0u) { momentum[i] = d; } else { momentum[i] = globals.momentum * momentum[i] + ${f32(1 - dampening)} * d; }`,
     nesterov ? "d = d + globals.momentum * momentum[i];" : "d = momentum[i];",

@@ -10,6 +10,7 @@ import { splitSizes } from "../../runtime/data/pipeline.js";
 import { checkReference, checkValue, defaultValue, describeExpr, reportWrongBuiltin, type ArgScope } from "./args.js";
 import type { CheckContext } from "./context.js";
 import { checkData, type DataInfo } from "./data.js";
+import { applyCompat } from "./compat.js";
 import type { ElaboratedTrain, RunLength } from "./elaborated.js";
 import { checkLoss } from "./loss.js";
 import { statementNoun, type ModelSummary } from "./model.js";
@@ -139,7 +140,7 @@ export function checkTrain(decl: A.TrainDecl, ctx: CheckContext, models: Map<str
   const resolvedDirectives = directives.flatMap((d) => d.resolved ?? []);
   lintSettings(values, settings, model, summary.data, resolvedDirectives, schedule, directives, ctx);
   if (model?.elaborated && summary.data && optimizer.call && loss.length > 0) {
-    summary.elaborated = {
+    summary.elaborated = applyCompat({
       model: model.elaborated,
       task: summary.data.target.kind === "regression" ? "regression" : "classification",
       data: { source: summary.data.source, transforms: summary.data.transforms },
@@ -153,7 +154,7 @@ export function checkTrain(decl: A.TrainDecl, ctx: CheckContext, models: Map<str
       ...(overfit !== undefined && { overfit }),
       run,
       span: decl.span,
-    };
+    }, ctx);
   }
   return summary;
 }

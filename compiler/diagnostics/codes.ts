@@ -322,6 +322,14 @@ export const DIAGNOSTIC_CODES = {
     good: SPIRAL(BASIC),
     atRunTime: true,
   },
+  E0703: {
+    severity: "error",
+    title: "checkpoint cannot be resumed",
+    explanation: "`dslc train --resume DIR` continues a run from a checkpoint of the `checkpoint` directive only when the checkpoint belongs to the same model (the same parameter names and shapes, optimizer and graph) and run settings (seed, batch size, shuffle, drop_last), and when its files are intact (`weights.safetensors` well-formed and matching the checksum in `state.json`). The message names the difference or the damage. Here the checkpoint was written by the good example, whose first layer has 3 units, and the bad example's has 4. Resume with the file that wrote the checkpoint, from an older checkpoint, or train from scratch without --resume.",
+    bad: SPIRAL(BASIC + '  checkpoint(every: 1 epochs, path: "checkpoints")\n', "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(4) |> relu |> dense(3)\n}\n"),
+    good: SPIRAL(BASIC + '  checkpoint(every: 1 epochs, path: "checkpoints")\n', "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3) |> relu |> dense(3)\n}\n"),
+    atRunTime: true,
+  },
   W0701: {
     severity: "warning",
     title: "initial loss far from its expected value",
@@ -333,7 +341,7 @@ export const DIAGNOSTIC_CODES = {
   W0702: {
     severity: "warning",
     title: "update/weight ratio far from 1e-3",
-    explanation: "With `update_ratio` in `monitor`, each logged step measures, per parameter, ‖Δθ‖ / ‖θ‖ of that step's update (on the device on WebGPU). The notes' rule of thumb is about 1e-3 for weights: much higher and the learning rate is too high for them, much lower and it is too low (or their gradient vanishes). Once 5% of the run (at least 10 steps) has passed (the first steps of Adam move every weight by about lr, a transient), `dslc train` looks at each epoch's last logged ratios of the weights (not biases or norm parameters) and warns once per weight and direction when one is more than 100× away from 1e-3. Training goes on.",
+    explanation: "With `update_ratio` in `monitor`, each logged step measures, per parameter, ‖Δθ‖ / ‖θ‖ of that step's update (on the device on WebGPU). The notes' rule of thumb is about 1e-3 for weights: much higher and the learning rate is too high for them, much lower and it is too low (or their gradient vanishes). Once 5% of the run (at least 10 steps) has passed (the first steps of Adam move every weight by about lr, a transient), `dslc train` looks at each epoch's last logged ratios of the weights (not biases or norm parameters) and warns once per weight and direction when one is more than 100× away from 1e-3 (too low only while the rate is at least half its peak so far: an annealed rate is meant to move weights little). Training goes on.",
     bad: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 1e-5)\n  epochs 5\n  log_every 1 steps\n  monitor [train_loss, update_ratio]\n"),
     good: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n  log_every 1 steps\n  monitor [train_loss, update_ratio]\n"),
     atRunTime: true,
@@ -386,6 +394,13 @@ export const DIAGNOSTIC_CODES = {
     explanation: "`monitor` lists a validation metric, but the data holds out no validation examples, so it is never measured.",
     bad: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n  monitor [train_loss, val_accuracy]\n").replace(" |> split(val: 0.2)", ""),
     good: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n  monitor [train_loss, val_accuracy]\n"),
+  },
+  W0107: {
+    severity: "warning",
+    title: "mixed conventions",
+    explanation: "PyTorch's BatchNorm momentum is the weight of the new batch (0.1); Keras' and Caffe's is the weight of the running average (0.99, 0.999), and under `compat keras` or `compat caffe` dslc reads it their way (features.md §13). A momentum on the other side of ½ from the file's convention was most likely copied from a recipe of the other one, and keeps about 1% of what it was meant to keep, or the reverse.",
+    bad: SPIRAL(BASIC + "  compat keras\n", "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(8) |> batchnorm(momentum: 0.1) |> relu |> dense(3)\n}\n"),
+    good: SPIRAL(BASIC + "  compat keras\n", "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(8) |> batchnorm(momentum: 0.9) |> relu |> dense(3)\n}\n"),
   },
 } satisfies Record<string, CodeInfo>;
 

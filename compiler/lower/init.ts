@@ -54,8 +54,14 @@ function specOf(a: ArgReader, fanIn: number): InitSpec {
     case "uniform":
       return { kind: "uniform", a: a.num("a"), b: a.num("b") };
     case "xavier_uniform":
-    case "xavier_normal":
-      return { kind: a.call.builtin, gain: a.num("gain") };
+    case "xavier_normal": {
+      const gain = a.num("gain");
+      if (a.str("mode") !== "fan_in") return { kind: a.call.builtin, gain };
+      // Caffe's XavierFiller (filler.hpp, variance_norm FAN_IN): variance gain²/fan_in, fan_in = count/shape(0).
+      if (a.call.builtin === "xavier_normal") return { kind: "normal", mean: 0, std: gain * Math.sqrt(1 / fanIn) };
+      const bound = gain * Math.sqrt(3 / fanIn);
+      return { kind: "uniform", a: -bound, b: bound };
+    }
     case "kaiming_uniform":
     case "kaiming_normal":
       return { kind: a.call.builtin, gain: gainFor(a.str("nonlinearity"), a.num("a")), mode: a.str("mode") === "fan_out" ? "fan_out" : "fan_in" };

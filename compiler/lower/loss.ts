@@ -28,12 +28,30 @@ export function lowerLoss(terms: LossTerm[], lowering: ModelLowering, output: nu
 
 /**
  * What the loss should be at the first step with small random weights, when it is one classification
- * term of weight 1: every class equally likely gives ln C (cross-entropy, nll), ln 2 (binary
- * cross-entropy on one output) and (C − 1)·margin (hinge, all scores equal).
+ * term of weight 1 (plus any penalties): every class equally likely gives ln C (cross-entropy, nll), ln 2
+ * (binary cross-entropy on one output) and (C − 1)·margin (hinge, all scores equal). The penalties' value
+ * at the initial weights is added by the loop, which can draw those weights.
  */
-export function expectedInitialLoss(terms: LossTerm[], classes: number): InitialLossExpectation | undefined {
-  if (terms.length !== 1 || terms[0]!.weight !== 1) return undefined;
-  const { call } = terms[0]!;
+export function expectedInitialLoss(terms: LossTerm[], classes: number, lowering: ModelLowering): InitialLossExpectation | undefined {
+  const penalties = terms.filter((t) => REGULARIZERS.has(t.call.builtin));
+  const data = terms.filter((t) => !penalties.includes(t));
+  if (data.length !== 1 || data[0]!.weight !== 1) return undefined;
+  const expectation = dataTermExpectation(data[0]!.call, classes);
+  if (!expectation || penalties.length === 0) return expectation;
+  return {
+    ...expectation,
+    penalties: penalties.map(({ weight, call }) => {
+      const ratio = call.builtin === "elastic_net" ? (call.args.get("ratio") as number) : 1;
+      const abs = call.builtin === "l2" ? 0 : ratio;
+      const squares = call.builtin === "l2" ? (call.args.get("half") === true ? 0.5 : 1) : 1 - ratio;
+      return { weight, abs, squares, params: selected(call.args.get("on") as string, lowering) };
+    }),
+  };
+}
+
+const REGULARIZERS = new Set(["l2", "l1", "elastic_net"]);
+
+function dataTermExpectation(call: LossTerm["call"], classes: number): InitialLossExpectation | undefined {
   const margin = call.args.get("margin");
   switch (call.builtin) {
     case "cross_entropy":

@@ -17,6 +17,7 @@ import { lowerData } from "./data.js";
 import { expectedInitialLoss, lowerLoss, selected } from "./loss.js";
 import { ModelLowering } from "./model.js";
 import { lowerOptimizer, refuseGroupSchedule } from "./optimizer.js";
+import { lowerCompat, modelForLowering } from "./compat.js";
 import { lowerCall, refuse } from "./reader.js";
 import { lowerSchedule } from "./schedule.js";
 import { SETTINGS_NOT_YET } from "./support.js";
@@ -37,14 +38,15 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
   const extras: LoopExtras = {};
   const loop = train.run && lowerLoop(train, train.run, diagnostics, extras);
   if (loop && loop.report) loop.report.path = path.resolve(path.dirname(path.resolve(filePath)), loop.report.path);
-  const declaredOptimizer = lowerOptimizer(train.optimizer, train.optimizerGroups, diagnostics);
+  if (loop && loop.checkpoint) loop.checkpoint.path = path.resolve(path.dirname(path.resolve(filePath)), loop.checkpoint.path);
+  const declaredOptimizer = lowerCompat(lowerOptimizer(train.optimizer, train.optimizerGroups, diagnostics), train, diagnostics);
   const schedule = train.run && lowerSchedule(train.schedule, train.run, diagnostics);
   const groupsRefused = declaredOptimizer && schedule ? refuseGroupSchedule(train.optimizerGroups, declaredOptimizer, schedule, diagnostics) : false;
   const overfit = train.overfit !== undefined && data && declaredOptimizer ? overfitMode(train.overfit, data, train.loss, declaredOptimizer, extras, train.model) : undefined;
   const optimizer = overfit ? overfit.optimizer : declaredOptimizer;
   const lossTerms = overfit ? overfit.loss : train.loss;
   const lowering = new ModelLowering(diagnostics, !overfit);
-  const lowered = lowering.lower(train.model);
+  const lowered = lowering.lower(modelForLowering(train));
   for (const [node, span] of lowering.spans) spans.set(node, span);
   if (!lowered) return undefined;
   const g = lowering.b;
@@ -66,7 +68,7 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
     params: lowering.graph.params,
     state: lowering.graph.state,
     task: train.task,
-    initialLoss: train.task === "classification" && typeof outShape[1] === "number" ? expectedInitialLoss(lossTerms, outShape[1]) : undefined,
+    initialLoss: train.task === "classification" && typeof outShape[1] === "number" ? expectedInitialLoss(lossTerms, outShape[1], lowering) : undefined,
     optimizer,
     ...(extras.clip && { clip: extras.clip }),
     ...(extras.maxNorm && !overfit && { maxNorm: { value: extras.maxNorm.value, params: selected(extras.maxNorm.on, lowering) } }),
@@ -131,6 +133,7 @@ function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: Diagnost
   }
   let earlyStopping: EarlyStopping | undefined;
   let report: LoopSpec["report"];
+  let checkpoint: LoopSpec["checkpoint"];
   for (const call of train.directives) {
     // support.ts lists every other directive (the checker keeps `stage` to `search`).
     const lowered = lowerCall(call, "", diagnostics, (a): true => {
@@ -138,6 +141,12 @@ function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: Diagnost
       // The checker decided the mode's examples (the directive's, or `--overfit`'s): ElaboratedTrain.overfit.
       else if (a.call.builtin === "overfit") a.num("examples");
       else if (a.call.builtin === "report") report = { path: a.str("path") };
+      else if (a.call.builtin === "checkpoint") {
+        const every = a.duration("every")!;
+        // A fraction of an epoch is a number of steps; the loop counts whole units.
+        const whole = Number.isInteger(every.count) ? every : { unit: "steps" as const, count: Math.round(durationInSteps(every, run)) };
+        checkpoint = { every: { unit: whole.unit, count: Math.max(1, whole.count) }, path: a.str("path"), keep: a.num("keep") };
+      }
       else if (a.call.builtin === "early_stopping") earlyStopping = { monitor: a.str("monitor") as Metric, mode: a.str("mode") as "min" | "max", patience: a.num("patience"), minDelta: a.num("min_delta"), restoreBest: a.bool("restore_best") };
       else throw new Error(`internal: no lowering for the directive \`${a.call.builtin}\``);
       return true;
@@ -148,6 +157,7 @@ function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: Diagnost
   const logEvery = setting("log_every");
   const evalEvery = setting("eval_every");
   // The run's length was worked out by the checker from these (check/train.ts).
+  setting("compat"); // lowered with the optimizer and the model (compat.ts)
   setting("epochs");
   setting("steps");
   const loop: LoopSpec = {
@@ -162,6 +172,7 @@ function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: Diagnost
     evalEvery: isDuration(evalEvery) ? { unit: evalEvery.unit, count: Math.max(1, evalEvery.count) } : { unit: "epochs", count: 1 },
     monitor: setting("monitor") as Metric[],
     ...(report && { report }),
+    ...(checkpoint && { checkpoint }),
   };
   const unread = TRAIN_SETTINGS.filter((s) => !read.has(s.name));
   if (unread.length) throw new Error(`internal: the lowering does not read the settings ${unread.map((s) => s.name).join(", ")}`);

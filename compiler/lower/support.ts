@@ -9,7 +9,6 @@ export const NOT_YET: Record<string, string> = {
   lbfgs: "L-BFGS is not implemented in the backends yet",
   // Data.
   // Training loop.
-  checkpoint: "checkpoints are not implemented yet",
   independent: "ensembles are not implemented yet",
   snapshot: "snapshot ensembles are not implemented yet",
 };
@@ -17,6 +16,5 @@ export const NOT_YET: Record<string, string> = {
 /** Settings of `train` the backends cannot run yet, with the values that are refused. */
 export const SETTINGS_NOT_YET: Record<string, { refused: (value: unknown) => boolean; reason: string }> = {
   ensemble: { refused: (value) => value !== undefined, reason: "ensembles are not implemented yet" },
-  compat: { refused: (value) => value !== "pytorch", reason: "the Caffe and Keras convention presets are not implemented yet" },
   precision: { refused: (value) => value !== "f32", reason: "mixed precision is not implemented yet" },
 };

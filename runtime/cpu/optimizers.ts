@@ -12,7 +12,16 @@ export type Floats = Float32Array | Float64Array;
  * An optimizer's options; `groups` are its parameter groups (runtime/param-groups.ts), each overriding some
  * options for the parameters it selects.
  */
-export type OptimizerSpec = OptimizerOptions & { groups?: ParamGroupSpec[] };
+export type OptimizerSpec = OptimizerOptions & { groups?: ParamGroupSpec[]; compat?: OptimizerCompat };
+
+/**
+ * The update rule of another framework (features.md §13; the `compat` setting of `train`), for SGD, Adam and
+ * AdamW only (the lowering refuses the others under a preset). Both put SGD's learning rate inside the
+ * velocity, v = μ·v + lr·(g + λ·θ), θ −= v (Caffe's sgd_solver.cpp ComputeUpdateValue; Keras' SGD; Nesterov
+ * θ −= μ·v + lr·(g + λ·θ)), and add Adam's ε̂ to √v before any bias correction, with the step lr·√(1 − β₂ᵗ) /
+ * (1 − β₁ᵗ) (Caffe's adam_solver.cpp; Keras' Adam). Absent: PyTorch's rules.
+ */
+export type OptimizerCompat = "caffe" | "keras";
 
 type OptimizerOptions =
   | { kind: "sgd"; lr: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number }
@@ -88,6 +97,15 @@ export function optimizerStep(spec: OptimizerSpec, params: Floats, grads: Floats
     case "sgd": {
       const buf = b["momentum"]!;
       const momentum = s.momentum;
+      if (spec.compat !== undefined) {
+        for (let i = 0; i < n; i++) {
+          const d = grads[i]! + spec.weightDecay * params[i]!;
+          // The buffer starts at 0, so the first step's velocity is lr·d without a special case.
+          buf[i] = momentum * buf[i]! + lr * d;
+          params[i] = params[i]! - (spec.nesterov ? momentum * buf[i]! + lr * d : buf[i]!);
+        }
+        return;
+      }
       for (let i = 0; i < n; i++) {
         let d = grads[i]! + spec.weightDecay * params[i]!;
         if (momentum !== 0) {
@@ -114,7 +132,8 @@ export function optimizerStep(spec: OptimizerSpec, params: Floats, grads: Floats
         v[i] = beta2 * v[i]! + (1 - beta2) * g * g;
         let second = v[i]!;
         if (amsgrad) second = vmax[i] = Math.max(vmax[i]!, v[i]!);
-        // PyTorch adds ε after the bias correction of the second moment.
+        // PyTorch adds ε after the bias correction of the second moment; under a preset bias2Sqrt is 1 and
+        // the correction is in stepSize instead (runtime/optimizer-scalars.ts), ε̂ added to √v as it is.
         const denom = Math.sqrt(second) / s.bias2Sqrt + eps;
         params[i] = params[i]! - (s.stepSize * m[i]!) / denom;
       }

@@ -13,6 +13,8 @@ import { clipGradients, renormRows } from "./constraints.js";
 import { createState, optimizerStep, type OptimizerSpec, type OptimizerState } from "./optimizers.js";
 import type { Tensor } from "./tensor.js";
 import { assertGroupsTrainable, groupHyper, groupSpecs, paramGroupIndices } from "../param-groups.js";
+import type { BackendState } from "../checkpoint/state.js";
+import { optimizerStateNames } from "../webgpu/state.js";
 
 export { TrainingAborted, type DoneReport, type EpochReport, type TrainOptions } from "../loop.js";
 
@@ -23,10 +25,10 @@ function leaf(data: Float32Array, shape: number[]): Tensor {
 export class CpuTrainer {
   readonly params = new Map<number, Tensor>();
   readonly state = new Map<number, Tensor>();
-  private readonly optimizerStates = new Map<number, OptimizerState>();
+  readonly optimizerStates = new Map<number, OptimizerState>();
   /** The options of each parameter group (0: the optimizer's own) and each parameter's group. */
-  private readonly groupSpecs: OptimizerSpec[];
-  private readonly groupOf: number[];
+  readonly groupSpecs: OptimizerSpec[];
+  readonly groupOf: number[];
 
   constructor(
     readonly program: Program,
@@ -156,10 +158,53 @@ export class CpuBackend implements TrainingBackend {
     return { params: copy(this.trainer.params), state: copy(this.trainer.state) };
   }
 
+  /** Takes what saveWeights returns, or one node-keyed map of parameters and running statistics (a checkpoint's). */
   restoreWeights(saved: unknown): void {
+    if (saved instanceof Map) {
+      for (const [k, data] of saved as Map<number, Float32Array>) (this.trainer.params.get(k) ?? this.trainer.state.get(k)!).data.set(data);
+      return;
+    }
     const { params, state } = saved as { params: Map<number, Float32Array>; state: Map<number, Float32Array> };
     for (const [k, data] of params) this.trainer.params.get(k)!.data.set(data);
     for (const [k, data] of state) this.trainer.state.get(k)!.data.set(data);
+  }
+
+  async saveState(): Promise<BackendState> {
+    const { program, params, state, optimizerStates, groupSpecs, groupOf } = this.trainer;
+    const names = optimizerStateNames(program.optimizer);
+    const saved: BackendState = { params: new Map(), moments: new Map(), running: new Map(), scalars: [], sums: [this.sums.lossSum, this.sums.correct, this.sums.top5] };
+    program.params.forEach((p, k) => {
+      saved.params.set(p.name, Float32Array.from(params.get(p.node)!.data));
+      const opt = optimizerStates.get(p.node)!;
+      for (const name of names) saved.moments.set(`${name}.${p.name}`, Float32Array.from(opt.buffers[name]!));
+      // Every parameter of a group carries its group's scalar state (they step together).
+      // The ScalarState part of the CPU's state: everything but the buffers and its own copy of NAdam's product.
+      const { buffers: _buffers, muProduct: _product, ...scalars } = opt;
+      saved.scalars[groupOf[k]!] ??= { ...scalars };
+    });
+    // A group that selects no parameter has no state here; the step count is shared by all groups.
+    const any = optimizerStates.values().next().value;
+    for (let g = 0; g < groupSpecs.length; g++) saved.scalars[g] ??= { step: any?.step ?? 0, momentumStarted: false };
+    for (const s of program.state) saved.running.set(s.name, Float32Array.from(state.get(s.node)!.data));
+    return saved;
+  }
+
+  restoreState(saved: BackendState): void {
+    const { program, params, state, optimizerStates, groupOf } = this.trainer;
+    program.params.forEach((p, k) => {
+      params.get(p.node)!.data.set(saved.params.get(p.name)!);
+      const opt = optimizerStates.get(p.node)!;
+      for (const [name, buffer] of Object.entries(opt.buffers)) {
+        const moment = saved.moments.get(`${name}.${p.name}`);
+        // Buffers the device does not keep (RMSprop's gradAvg when not centered) are never read: they stay zero.
+        if (moment) buffer.set(moment);
+      }
+      const scalars = saved.scalars[groupOf[k]!]!;
+      Object.assign(opt, scalars);
+      opt.muProduct = scalars.nadamMuProduct ?? 1;
+    });
+    for (const s of program.state) state.get(s.node)!.data.set(saved.running.get(s.name)!);
+    this.sums = { lossSum: saved.sums[0]!, correct: saved.sums[1]!, top5: saved.sums[2]! };
   }
 }
 

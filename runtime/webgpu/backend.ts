@@ -7,12 +7,13 @@
 import type { KernelPlan, ModePlan } from "../../codegen/wgsl/plan.js";
 import type { Dispatch, KernelSource } from "../../codegen/wgsl/kernels.js";
 import { workgroupCount } from "./dispatch.js";
-import { flatKey } from "./layout.js";
+import { flatKey, type FlatLayout } from "./layout.js";
 import { bytes, memoryReport, planBuffers } from "./buffers.js";
 import { BudgetExceeded, checkBudget } from "./budget.js";
 import { GLOBALS_BYTES, GROUP_SCALARS, packGlobals, packGroupScalars } from "./globals.js";
 import { GroupScalars } from "../param-groups.js";
-import { optimizerStateFills } from "./state.js";
+import { optimizerStateFills, optimizerStateNames } from "./state.js";
+import type { BackendState } from "../checkpoint/state.js";
 import type { Dataset } from "../data/sources.js";
 import { initialize } from "../init.js";
 import type { Measurements, StepReading, TrainingBackend } from "../loop.js";
@@ -60,6 +61,8 @@ export class WebGpuBackend implements TrainingBackend {
   private readonly probe?: Compiled[];
   /** Parameter chunks, each a set of flat buffers of at most one storage binding. */
   private readonly chunks: number;
+  /** Where each parameter lies in its chunk's flat buffers (the optimizer moments' places too). */
+  private readonly layout: FlatLayout;
   private readonly maxBatch: number;
   /** Peak bytes of all device buffers, for the report. */
   readonly bufferBytes: number;
@@ -93,6 +96,7 @@ export class WebGpuBackend implements TrainingBackend {
     }
     this.modeBuffers = buffers.places.map((places) => new Map([...places].map(([key, p]) => [key, { buffer: allocated.get(p.buffer)!, offset: p.offset, size: p.bytes }])));
     this.chunks = buffers.layout.chunks.length;
+    this.layout = buffers.layout;
     this.bufferBytes = memoryReport(buffers).total;
     this.globals = this.device.createBuffer({ size: GLOBALS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.owned.push(this.globals);
@@ -112,9 +116,10 @@ export class WebGpuBackend implements TrainingBackend {
     buffers.layout.chunks.forEach((floats, c) => optimizerStateFills(program.optimizer).forEach(([name, value]) => this.write(flatKey(`opt:${name}`, c), new Float32Array(floats).fill(value))));
   }
 
-  private write(key: number | string, data: Float32Array): void {
+  /** `at`: the first float within the value's region (a parameter's place in a flat optimizer buffer). */
+  private write(key: number | string, data: Float32Array, at = 0): void {
     const region = this.modeBuffers[0]!.get(key)!;
-    this.device.queue.writeBuffer(region.buffer, region.offset, data as Float32Array<ArrayBuffer>);
+    this.device.queue.writeBuffer(region.buffer, region.offset + 4 * at, data as Float32Array<ArrayBuffer>);
   }
 
   private compile(mode: ModePlan, buffers: Map<number | string, Region>): Compiled[] {
@@ -207,11 +212,11 @@ export class WebGpuBackend implements TrainingBackend {
     return this.read(this.program.input, batch.count * batch.features);
   }
 
-  private async read(key: number | string, count: number): Promise<Float32Array> {
+  private async read(key: number | string, count: number, at = 0): Promise<Float32Array> {
     const staging = this.device.createBuffer({ size: bytes(count), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const encoder = this.device.createCommandEncoder();
     const region = this.modeBuffers[0]!.get(key)!;
-    encoder.copyBufferToBuffer(region.buffer, region.offset, staging, 0, bytes(count));
+    encoder.copyBufferToBuffer(region.buffer, region.offset + 4 * at, staging, 0, bytes(count));
     this.device.queue.submit([encoder.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
     if (this.errors.length) throw new Error(`WebGPU reported: ${this.errors[0]}`);
@@ -252,6 +257,43 @@ export class WebGpuBackend implements TrainingBackend {
 
   restoreWeights(saved: unknown): void {
     for (const [node, data] of saved as Map<number, Float32Array>) this.write(node, data);
+  }
+
+  /** Per-parameter tensors cut from the flat buffers, so that a checkpoint does not depend on this layout. */
+  async saveState(): Promise<BackendState> {
+    const size = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
+    const metrics = await this.read("metrics", METRICS_FLOATS);
+    const saved: BackendState = {
+      params: new Map(),
+      moments: new Map(),
+      running: new Map(),
+      scalars: (this.groupScalars ? this.groupScalars.scalarStates : [this.scalarState]).map((s) => ({ ...s })),
+      sums: [metrics[0]!, metrics[1]!, metrics[2]!],
+    };
+    for (const p of this.program.params) {
+      saved.params.set(p.name, await this.read(p.node, size(p.shape)));
+      const place = this.layout.place.get(p.node)!;
+      for (const name of optimizerStateNames(this.program.optimizer)) saved.moments.set(`${name}.${p.name}`, await this.read(flatKey(`opt:${name}`, place.chunk), size(p.shape), place.offset));
+    }
+    for (const s of this.program.state) saved.running.set(s.name, await this.read(s.node, size(s.shape)));
+    return saved;
+  }
+
+  restoreState(saved: BackendState): void {
+    for (const p of this.program.params) {
+      this.write(p.node, saved.params.get(p.name)!);
+      const place = this.layout.place.get(p.node)!;
+      for (const name of optimizerStateNames(this.program.optimizer)) this.write(flatKey(`opt:${name}`, place.chunk), saved.moments.get(`${name}.${p.name}`)!, place.offset);
+    }
+    for (const s of this.program.state) this.write(s.node, saved.running.get(s.name)!);
+    const states = this.groupScalars ? this.groupScalars.scalarStates : [this.scalarState];
+    states.forEach((state, g) => {
+      const { step, momentumStarted, nadamMuProduct } = saved.scalars[g] ?? saved.scalars[0]!;
+      Object.assign(state, { step, momentumStarted, nadamMuProduct });
+    });
+    const metrics = new Float32Array(METRICS_FLOATS);
+    metrics.set(saved.sums.slice(0, 3));
+    this.write("metrics", metrics);
   }
 
   destroy(): void {

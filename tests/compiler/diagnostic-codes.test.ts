@@ -1,7 +1,11 @@
 // Every diagnostic code: its documented bad example must report exactly that code, at the expected text,
 // with the expected message; its documented fix must check clean. The expectations below are written by
 // hand (not read from the table), so a changed span or message fails here.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { CheckpointError } from "../../runtime/checkpoint/errors.js";
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from "../../compiler/diagnostics/codes.js";
 import { compileProgram } from "../../compiler/compile.js";
 import { trainCpu, TrainingAborted } from "../../runtime/cpu/train.js";
@@ -58,6 +62,7 @@ const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string | RegE
   E0602: ["dense(6000)", "the parameter `dense_1.weight` [6000, 6000] takes 137.3 MiB, more than one storage binding of this device allows (128.0 MiB)"],
   E0701: ["", "the training loss (1.293e+5) of epoch 1 exceeds 3× its initial value (1.245)"],
   E0702: ["", "no WebGPU adapter matching `no-such-adapter` was found"],
+  E0703: ["", "belongs to another model: parameter `dense_0.weight` is [3, 2] in the checkpoint but [4, 2] in the model"],
   W0701: ["", /^W0701 the initial loss is \d+\.?\d*, but about 1\.099 is expected \(ln 3 for 3 equally likely classes\)$/],
   W0702: ["", /^W0702 the update\/weight ratio of `dense_0\.weight` is \d\.\de-\d+ at step 16 \(healthy is about 1e-3\)$/],
   W0001: ["h", "`h` is computed but never used"],
@@ -67,6 +72,7 @@ const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string | RegE
   W0104: ["early_stopping(patience: 10)", "early stopping waits 10 evaluations, but the run has only 5 epochs"],
   W0105: ["cross_entropy()", "`cross_entropy` takes logits, but the model already ends in `softmax`"],
   W0106: ["[train_loss, val_accuracy]", "`val_accuracy` is monitored, but the data has no validation split"],
+  W0107: ["momentum: 0.1", "batchnorm momentum 0.1 reads like PyTorch's convention, but this file follows Keras'"],
 };
 
 describe("diagnostic codes", () => {
@@ -74,6 +80,22 @@ describe("diagnostic codes", () => {
     if (code === "E0702") {
       it(`${code}: ${info.title} (when training starts)`, async () => {
         await expect(trainWebGpu(compile(info.bad).program!, {}, { adapter: "no-such-adapter" })).rejects.toThrow(new NoAdapterError(EXPECTED[code][1]));
+      });
+      continue;
+    }
+    if (code === "E0703") {
+      it(`${code}: ${info.title} (when resuming)`, async () => {
+        // The good example writes checkpoints; the bad one (another model) is refused them, the good one resumes.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dslc-e0703-"));
+        const inDir = (text: string) => {
+          const program = compile(text).program!;
+          return { ...program, loop: { ...program.loop, checkpoint: { ...program.loop.checkpoint!, path: dir } } };
+        };
+        await trainCpu(inDir(info.good));
+        await expect(trainCpu(inDir(info.bad), { resume: dir })).rejects.toThrow(EXPECTED[code][1]);
+        await expect(trainCpu(inDir(info.bad), { resume: dir })).rejects.toBeInstanceOf(CheckpointError);
+        expect((await trainCpu(inDir(info.good), { resume: dir })).resumed_from).toMatch(/step-\d+$/);
+        fs.rmSync(dir, { recursive: true });
       });
       continue;
     }

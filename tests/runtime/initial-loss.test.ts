@@ -3,7 +3,8 @@
 // outside [½, 2]× of it, once, and trains on.
 import { describe, expect, it } from "vitest";
 import { compileProgram } from "../../compiler/compile.js";
-import { divergenceHelp, initialLossWarning, ratioWarnings, runTraining, TrainingAborted, type TrainingBackend } from "../../runtime/loop.js";
+import { divergenceHelp, initialLossWarning, ratioWarnings, runTraining, TrainingAborted, withPenalties, type TrainingBackend } from "../../runtime/loop.js";
+import { CpuTrainer } from "../../runtime/cpu/train.js";
 import { trainCpu } from "../../runtime/cpu/train.js";
 
 function programFor(loss: string, head = "dense(4)", init = "") {
@@ -27,9 +28,20 @@ describe("the expected initial loss", () => {
     expect(programFor("bce_with_logits()", "dense(1)").initialLoss?.value).toBeCloseTo(Math.log(2), 12);
   });
 
-  it("is not claimed when a regularizer or a weight changes the loss", () => {
-    expect(programFor("cross_entropy() + 1e-3 * l2()").initialLoss).toBeUndefined();
+  it("is not claimed when the data term is weighted; penalties add their value at the initial weights", () => {
     expect(programFor("2 * cross_entropy()").initialLoss).toBeUndefined();
+    const program = programFor("cross_entropy() + 1e-3 * l2() + 1e-4 * l1(all)");
+    expect(program.initialLoss!.penalties!.map((p) => [p.weight, p.abs, p.squares, p.params.length])).toEqual([
+      [1e-3, 0, 1, 2],
+      [1e-4, 1, 0, 4],
+    ]);
+    // Independently: the CPU reference's own initial weights (the same draws as WebGPU's).
+    const trainer = new CpuTrainer(program, program.loop.seed);
+    const values = program.params.map((p) => Array.from(trainer.params.get(p.node)!.data));
+    const weights = program.params.flatMap((p, k) => (p.role === "weight" ? values[k]! : []));
+    const all = values.flat();
+    const expected = Math.log(4) + 1e-3 * weights.reduce((s, v) => s + v * v, 0) + 1e-4 * all.reduce((s, v) => s + Math.abs(v), 0);
+    expect(withPenalties(program, program.initialLoss!).value).toBeCloseTo(expected, 5);
   });
 
   it("warns outside [½, 2]× only, naming both numbers and the direction", () => {
@@ -67,6 +79,8 @@ describe("the update/weight ratio flag (W0702)", () => {
     expect(ratioWarnings({ "fc.weight": 1e-6 }, 30, 0.3, flagged).map((w) => w.code)).toEqual(["W0702"]);
     // Within 100× either way is quiet, and so is a weight that is exactly 0 (nothing to compare).
     expect(ratioWarnings({ a: 0.099, b: 1.1e-5, c: 0 }, 40, 0.3, new Set())).toEqual([]);
+    // Once a schedule has annealed the rate, small ratios are expected: only "too high" is judged.
+    expect(ratioWarnings({ a: 1e-7, b: 0.5 }, 50, 1e-4, new Set(), { judgeLow: false }).map((w) => w.message)).toEqual(["the update/weight ratio of `b` is 5.0e-1 at step 50 (healthy is about 1e-3)"]);
   });
 });
 
