@@ -1,7 +1,6 @@
 // The CLI's window on the world: output streams passed in (so tests run commands in-process) and atomic
 // file writes (a crash or a full disk never leaves a half-written file behind).
 import * as fs from "node:fs";
-import * as path from "node:path";
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -23,17 +22,7 @@ export function endQuietlyWhenReaderLeaves(stream: NodeJS.WriteStream): void {
   });
 }
 
-/** Writes to a temporary file beside the target, then renames it over the target. */
-export function writeFileAtomic(file: string, content: string): void {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(temporary, content);
-    fs.renameSync(temporary, file);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    throw error;
-  }
-}
+export { writeFileAtomic } from "../runtime/atomic-write.js";
 
 export function readSource(file: string): string {
   try {

@@ -3,8 +3,7 @@
 // it suggests. Nothing is saved: it is a look before the real run.
 import * as path from "node:path";
 import * as asciichart from "asciichart";
-import { compileProgram } from "../../compiler/compile.js";
-import { renderDiagnostic, renderSummary } from "../../compiler/diagnostics/render.js";
+import { compileToRun } from "../compile-to-run.js";
 import { planKernels, UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
 import { cpuBackend } from "../../runtime/cpu/train.js";
 import { findLearningRate, LR_FIND_DEFAULTS, type LrFindOptions, type LrFindResult } from "../../runtime/lr-find.js";
@@ -12,9 +11,8 @@ import { lineChartSvg } from "../../runtime/plots/line-chart.js";
 import type { Program } from "../../runtime/program.js";
 import { NoAdapterError } from "../../runtime/webgpu/device.js";
 import { withWebGpuBackend } from "../../runtime/webgpu/train.js";
-import { readSource, UsageError, writeFileAtomic, type CliIO } from "../io.js";
+import { UsageError, writeFileAtomic, type CliIO } from "../io.js";
 import { integerFlag, positiveFlag, type ParsedArgs } from "../options.js";
-import { useColor } from "./check.js";
 
 const WIDTH = 64;
 const HEIGHT = 12;
@@ -29,14 +27,9 @@ export async function lrFindCommand(args: ParsedArgs, io: CliIO): Promise<number
     maxLr: positiveFlag(args, "max-lr") ?? LR_FIND_DEFAULTS.maxLr,
   };
   if (options.minLr >= options.maxLr) throw new UsageError(`\`--min-lr\` (${options.minLr}) must be below \`--max-lr\` (${options.maxLr})`);
-  const compiled = compileProgram(readSource(file!), file!);
-  const color = useColor(args, io);
-  for (const d of compiled.diagnostics) io.stderr(renderDiagnostic(d, compiled.frontend.source, { color }) + "\n");
-  if (!compiled.program) {
-    io.stderr(renderSummary(file!, compiled.diagnostics, { color }) || `error: \`${file}\` has no \`train\` block to run\n`);
-    return 1;
-  }
-  const program = compiled.program;
+  const compiled = compileToRun(file!, {}, args, io);
+  if (!compiled) return 1;
+  const { program } = compiled;
   const result = await run(program, options, args, io);
   if (result === undefined) return 1;
   if (args.flags.has("json")) {

@@ -3,13 +3,11 @@
 // curve as an SVG file, and with --json every step's value.
 import * as path from "node:path";
 import * as asciichart from "asciichart";
-import { compileProgram } from "../../compiler/compile.js";
-import { renderDiagnostic, renderSummary } from "../../compiler/diagnostics/render.js";
+import { compileToRun } from "../compile-to-run.js";
 import { scheduleTrace, type ScheduleTrace } from "../../runtime/schedule-trace.js";
 import { lineChartSvg } from "../../runtime/plots/line-chart.js";
-import { readSource, UsageError, writeFileAtomic, type CliIO } from "../io.js";
+import { UsageError, writeFileAtomic, type CliIO } from "../io.js";
 import { integerFlag, type ParsedArgs } from "../options.js";
-import { useColor } from "./check.js";
 
 /** Columns of the terminal chart, and its height in rows. */
 const WIDTH = 64;
@@ -19,15 +17,11 @@ export async function scheduleCommand(args: ParsedArgs, io: CliIO): Promise<numb
   const [file] = args.positional;
   if (args.positional.length > 1) throw new UsageError("`dslc schedule` reads one file at a time");
   const epochs = integerFlag(args, "epochs", 1);
-  const compiled = compileProgram(readSource(file!), file!, undefined, { epochs });
-  const color = useColor(args, io);
-  for (const d of compiled.diagnostics) io.stderr(renderDiagnostic(d, compiled.frontend.source, { color }) + "\n");
-  const run = compiled.frontend.check.train;
-  if (!compiled.program || run?.stepsPerEpoch === undefined || run.totalSteps === undefined) {
-    io.stderr(renderSummary(file!, compiled.diagnostics, { color }) || `error: \`${file}\` has no \`train\` block with a schedule to show\n`);
-    return 1;
-  }
-  const program = compiled.program;
+  const compiled = compileToRun(file!, { epochs }, args, io, `\`${file}\` has no \`train\` block with a schedule to show`);
+  if (!compiled) return 1;
+  const { program } = compiled;
+  // A lowered program has a known run length (the checker's).
+  const run = { stepsPerEpoch: compiled.frontend.check.train!.stepsPerEpoch!, totalSteps: program.loop.steps };
   if (program.schedule.plateau) {
     io.stdout(`the learning rate starts at ${program.optimizer.lr} and follows \`${program.schedule.plateau.monitor}\` (plateau): it is known only while training\n`);
     return 0;

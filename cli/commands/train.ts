@@ -1,7 +1,8 @@
 // `dslc train FILE`: compile and train in one go, printing one line per epoch (or JSON lines with --json).
 import * as path from "node:path";
-import { compileProgram } from "../../compiler/compile.js";
-import { renderDiagnostic, renderSummary } from "../../compiler/diagnostics/render.js";
+import { compileToRun } from "../compile-to-run.js";
+import { renderDiagnostic } from "../../compiler/diagnostics/render.js";
+import { useColor } from "./check.js";
 import { DataError } from "../../runtime/data/sources.js";
 import { cpuBackend, TrainingAborted, trainCpu } from "../../runtime/cpu/train.js";
 import { trainWithReport, type ReportOptions } from "../../runtime/report/report.js";
@@ -12,10 +13,9 @@ import { BudgetExceeded } from "../../runtime/webgpu/budget.js";
 import { budgetDiagnostics } from "../budget.js";
 import { trainWebGpu } from "../backends.js";
 import { UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
-import { readSource, UsageError, type CliIO } from "../io.js";
+import { UsageError, type CliIO } from "../io.js";
 import { integerFlag, type ParsedArgs } from "../options.js";
 import { ProgressBar } from "../progress.js";
-import { useColor } from "./check.js";
 import { CheckpointError } from "../../runtime/checkpoint/errors.js";
 
 function fmt(value: number | undefined, digits = 4): string {
@@ -67,16 +67,10 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
   const epochs = integerFlag(args, "epochs", 1);
   const seed = integerFlag(args, "seed", 0);
   const overfit = integerFlag(args, "overfit", 1);
-  const text = readSource(file!);
   // The checker elaborates the file with these, so the schedule's horizon and the lints follow them.
-  const compiled = compileProgram(text, file!, undefined, { epochs, seed, overfit });
-  const color = useColor(args, io);
-  for (const d of compiled.diagnostics) io.stderr(renderDiagnostic(d, compiled.frontend.source, { color }) + "\n");
-  if (!compiled.program) {
-    io.stderr(renderSummary(file!, compiled.diagnostics, { color }) || `error: \`${file}\` has no \`train\` block to run\n`);
-    return 1;
-  }
-  const program = compiled.program;
+  const compiled = compileToRun(file!, { epochs, seed, overfit }, args, io);
+  if (!compiled) return 1;
+  const { program } = compiled;
   if (program.overfit) {
     const off = program.overfit.turnedOff;
     io.stderr(`note: overfit mode: training on the first ${program.overfit.examples} examples${off.length ? ` with ${off.join(", ")} turned off` : " (no regularization to turn off)"}\n`);
@@ -159,6 +153,7 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
       return 1;
     }
     if (error instanceof BudgetExceeded) {
+      const color = useColor(args, io);
       for (const d of budgetDiagnostics(error.problems, compiled)) io.stderr(renderDiagnostic(d, compiled.frontend.source, { color }) + "\n");
       io.stderr("note: nothing was allocated; `dslc check --memory` reports what the model needs, and `--backend cpu` has no such limits\n");
       return 1;

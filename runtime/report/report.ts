@@ -10,7 +10,7 @@ import { HistoryRecorder, type RunHistory } from "./history.js";
 import { renderReport, type ReportDiagnostic } from "./html.js";
 import { settingsRows } from "./settings.js";
 import { firstImageLayer, firstLayerImage, savedValues } from "./weights.js";
-import { writeFileAtomic } from "./write.js";
+import { writeFileAtomic } from "../atomic-write.js";
 
 export type { ReportDiagnostic } from "./html.js";
 

@@ -28,18 +28,9 @@ import torch
 
 from dslc_rng import init_normal, init_uniform
 
-OUT = Path(__file__).resolve().parent
-torch.set_default_dtype(torch.float32)
+# The rows, seed and run length every replayed golden shares (the model is this script's own).
+from replay import BATCH, CSV, EPOCHS, OUT, ROWS, SEED, STEPS, X, Y  # noqa: E402
 f32 = np.float32
-
-ROWS = [[round(math.sin(0.7 * i + j) + 0.3 * math.cos(1.3 * i * j), 4) for j in range(3)] + [i % 3] for i in range(12)]
-CSV = "a,b,c,label\n" + "".join(",".join(str(v) for v in row) + "\n" for row in ROWS)
-X = torch.tensor([row[:3] for row in ROWS], dtype=torch.float32)
-Y = torch.tensor([row[3] for row in ROWS])
-SEED = 7
-EPOCHS = 5
-BATCH = 3
-STEPS = EPOCHS * len(ROWS) // BATCH
 GAMMA = 0.7
 
 SOURCE = """model M(x: f32[N, 3]) -> f32[N, 3] {{

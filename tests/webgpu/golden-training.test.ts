@@ -12,32 +12,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { planKernels } from "../../codegen/wgsl/plan.js";
 import { compileProgram } from "../../compiler/compile.js";
 import { cpuBackend } from "../../runtime/cpu/train.js";
-import type { Program } from "../../runtime/program.js";
 import { acquireDevice } from "../../runtime/webgpu/device.js";
 import { WebGpuBackend } from "../../runtime/webgpu/backend.js";
-import { replayRun, type ExpectedRun } from "../helpers/golden-run.js";
+import { expectedRun as expected, replayRun, type NamedRun } from "../helpers/golden-run.js";
 
-interface Run {
-  name: string;
-  source: string;
-  losses: number[];
-  params: Record<string, number[]>;
-  state?: Record<string, number[]>;
-  eval_loss: number;
-}
-
-const golden = JSON.parse(fs.readFileSync("tests/golden/training.json", "utf8")) as { tiny_csv: string; runs: Run[] };
+const golden = JSON.parse(fs.readFileSync("tests/golden/training.json", "utf8")) as { tiny_csv: string; runs: NamedRun[] };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dslc-golden-"));
 fs.writeFileSync(path.join(dir, "tiny.csv"), golden.tiny_csv);
 afterAll(() => fs.rmSync(dir, { recursive: true }));
-
-/** The run's expectations keyed by node: parameters and state by name. */
-function expected(program: Program, run: Run): ExpectedRun {
-  const values = new Map<number, { what: string; values: number[] }>();
-  for (const [name, v] of Object.entries(run.params)) values.set(program.params.find((p) => p.name === name)!.node, { what: name, values: v });
-  for (const [name, v] of Object.entries(run.state ?? {})) values.set(program.state.find((s) => s.name === name)!.node, { what: name, values: v });
-  return { losses: run.losses, values, evalLoss: run.eval_loss };
-}
 
 describe("training runs match PyTorch on both backends", () => {
   for (const run of golden.runs) {

@@ -1,5 +1,6 @@
-// Writes a file atomically: a temporary file in the same folder, renamed over the target, so that a reader
-// (a browser reloading the report) never sees half a file.
+// Writes a file atomically: a temporary file in the same folder, renamed over the target, so that no reader
+// (a browser reloading a report, a trainer loading kernels) ever sees half a file, and a crash or a full
+// disk leaves the old file or none.
 import * as fs from "node:fs";
 import * as path from "node:path";
 
