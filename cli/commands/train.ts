@@ -15,7 +15,7 @@ import { trainWebGpu } from "../backends.js";
 import { UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
 import { UsageError, type CliIO } from "../io.js";
 import { integerFlag, type ParsedArgs } from "../options.js";
-import { ProgressBar } from "../progress.js";
+import { EpochProgress, ProgressBar } from "../progress.js";
 import { CheckpointError } from "../../runtime/checkpoint/errors.js";
 
 function fmt(value: number | undefined, digits = 4): string {
@@ -81,6 +81,8 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
   const reportPath = typeof reportFlag === "string" ? path.resolve(reportFlag) : program.loop.report?.path;
   const report: ReportOptions | undefined = reportPath === undefined ? undefined : { path: reportPath, diagnostics: compiled.diagnostics.map((d) => ({ code: d.code, severity: d.severity, message: d.message, help: d.help })) };
   const progress = new ProgressBar(io.stderr, io.isTTY && !json);
+  const stepsPerEpoch = compiled.frontend.check.train?.stepsPerEpoch ?? program.loop.steps;
+  const epochBar = new EpochProgress(progress, stepsPerEpoch, Math.ceil(program.loop.steps / stepsPerEpoch));
   let lastLoss: number | undefined;
   const onEpoch = (e: EpochReport) => {
     progress.clear();
@@ -116,7 +118,7 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
   };
   if (program.loop.checkpoint) process.on("SIGINT", onSigint);
   try {
-    const options = { onEpoch, onLog, onEvaluate, onWarning, onCheckpoint, resume, interrupted: () => interrupt, onStep: (s: number, total: number) => progress.update(s, total, `step ${s}/${total}${lastLoss === undefined ? "" : `  loss ${lastLoss.toFixed(4)}`}`) };
+    const options = { onEpoch, onLog, onEvaluate, onWarning, onCheckpoint, resume, interrupted: () => interrupt, onStep: (s: number) => epochBar.step(s, lastLoss) };
     const adapter = args.flags.get("adapter");
     const onCpu = async () => ({ ...(await (report ? trainWithReport(program, cpuBackend(program), options, report) : trainCpu(program, options))), dispatches_per_step: null, peak_buffer_bytes: null });
     let done;
