@@ -168,6 +168,9 @@ describe("the training loop's batches (shared by the CPU and WebGPU backends)", 
   const program = (seed: number, augment: boolean): Program =>
     ({
       task: "classification",
+      // The loop reads the parameter list (which tensors are weights); this backend has none.
+      params: [],
+      nodes: [],
       optimizer: { kind: "sgd", lr: 0.1 },
       schedule: { spec: { kind: "constant" }, per: "epoch" },
       data: {
