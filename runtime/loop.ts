@@ -8,12 +8,12 @@ import { performance } from "node:perf_hooks";
 import { epochBatches, prepareData, trainingBatch } from "./data/pipeline.js";
 import type { Dataset } from "./data/sources.js";
 import { monitorsProbe } from "./metrics.js";
-import type { InitialLossExpectation, Metric, Program } from "./program.js";
+import type { Metric, Program } from "./program.js";
 import { PlateauSchedule, type StepHyperparameters } from "./schedules.js";
 import { stepHyperparameters } from "./schedule-trace.js";
 import { Checkpointer, resumeFrom } from "./checkpoint/session.js";
 import type { BackendState, LoopState } from "./checkpoint/state.js";
-import { initialize } from "./init.js";
+import { divergenceHelp, FIRST_STEP_HELP, initialLossWarning, ratioWarnings, withPenalties, type TrainingWarning } from "./babysitting.js";
 
 /** Loss, accuracy and top-5 accuracy of one pass over a split (accuracies for classification only). */
 export interface Measurements {
@@ -120,96 +120,8 @@ export interface TrainOptions {
   onCheckpoint?: (dir: string, step: number) => void;
 }
 
-export interface TrainingWarning {
-  code: "W0701" | "W0702";
-  message: string;
-  help: string;
-}
+export type { TrainingWarning } from "./babysitting.js";
 
-/**
- * The expectation with the penalty terms' value at the initial weights added, drawn on the host exactly as
- * both backends draw them (runtime/init.ts, keyed by the seed and the parameter's index).
- */
-export function withPenalties(program: Program, expected: InitialLossExpectation): InitialLossExpectation {
-  if (!expected.penalties?.length) return expected;
-  let total = 0;
-  for (const penalty of expected.penalties) {
-    let abs = 0;
-    let squares = 0;
-    for (const node of penalty.params) {
-      const index = program.params.findIndex((p) => p.node === node);
-      const p = program.params[index]!;
-      const data = new Float64Array(p.shape.reduce((a, d) => a * d, 1));
-      initialize(data, p.init, p.fanIn, p.fanOut, program.loop.seed, index);
-      for (const v of data) {
-        abs += Math.abs(v);
-        squares += v * v;
-      }
-    }
-    total += penalty.weight * (penalty.abs * abs + penalty.squares * squares);
-  }
-  return { value: expected.value + total, reason: `${expected.reason}, plus ${total.toPrecision(3)} from the penalty terms at the initial weights` };
-}
-
-/** No update has happened before the first step's loss: a non-finite one comes from the data or the initial weights. */
-const FIRST_STEP_HELP = "no weight was updated yet, so the learning rate is not the cause: the data probably holds NaN or infinite values (check the file), or the initial weights are extreme (check `init:`)";
-
-/**
- * The likely cause of a loss that ran away after training began: the learning rate, and, when neither the
- * data pipeline nor the model normalizes anything, the unnormalized inputs that make gradients large.
- */
-export function divergenceHelp(program: Program, lr: number): string {
-  const rate = `the learning rate (${lr}) is probably too high: try dividing it by 10`;
-  const normalizesData = program.data.transforms.some((t) => t.kind === "standardize" || t.kind === "center" || t.kind === "pca" || t.kind === "whiten");
-  const normalizesLayers = program.nodes.some((n) => n.op === "norm_stats");
-  if (normalizesData || normalizesLayers) return rate;
-  return `${rate}; nothing normalizes the inputs either (no \`standardize\` or \`center\` in the data pipeline, no normalization layer), and large inputs make large gradients: add \`|> standardize()\` to \`data\``;
-}
-
-/** The notes' healthy update/weight ratio, and how far (a factor either way) a parameter may stray from it. */
-export const HEALTHY_RATIO = 1e-3;
-const RATIO_SLACK = 100;
-
-/**
- * Parameters whose update/weight ratio at a step is more than 100× away from 1e-3, each direction of
- * each parameter reported once per run (`flagged` remembers).
- */
-export function ratioWarnings(ratios: Record<string, number>, step: number, lr: number, flagged: Set<string>, options: { judgeLow: boolean } = { judgeLow: true }): TrainingWarning[] {
-  const warnings: TrainingWarning[] = [];
-  for (const [name, ratio] of Object.entries(ratios)) {
-    const high = ratio > HEALTHY_RATIO * RATIO_SLACK;
-    const low = options.judgeLow && ratio < HEALTHY_RATIO / RATIO_SLACK;
-    if (!(high || low) || ratio === 0) continue;
-    const key = `${name} ${high ? "high" : "low"}`;
-    if (flagged.has(key)) continue;
-    flagged.add(key);
-    warnings.push({
-      code: "W0702",
-      message: `the update/weight ratio of \`${name}\` is ${ratio.toExponential(1)} at step ${step} (healthy is about 1e-3)`,
-      help: high
-        ? `each step changes these weights by ${(ratio * 100).toPrecision(2)}% of their size: the learning rate (${lr}) is probably too high for them`
-        : `these weights barely move: the learning rate (${lr}) is probably too low for them, or their gradient vanishes before reaching them`,
-    });
-  }
-  return warnings;
-}
-
-/**
- * The first step's loss is "far" from its expectation outside [½, 2]× of it: a Kaiming-initialized network
- * starts within a few tens of percent of ln C, while a mis-scaled last layer or leaking labels land well
- * outside.
- */
-export function initialLossWarning(loss: number, expected: InitialLossExpectation): TrainingWarning | undefined {
-  if (!(expected.value > 0) || (loss >= expected.value / 2 && loss <= expected.value * 2)) return undefined;
-  const high = loss > expected.value;
-  return {
-    code: "W0701",
-    message: `the initial loss is ${loss.toPrecision(4)}, but about ${expected.value.toPrecision(4)} is expected (${expected.reason})`,
-    help: high
-      ? "the outputs start far from uniform: the last layer's initial weights are probably too large (check its `init:`), or the inputs are not normalized"
-      : "the loss starts suspiciously low: check that the labels do not leak into the inputs and that the output has one column per class",
-  };
-}
 
 /** What a backend reads back for a logged step. */
 export interface StepReading {
@@ -289,6 +201,9 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
     if (r.best) best = { value: r.best.value, epoch: r.best.epoch, weights: resumed.best };
     if (plateau && r.plateau) plateau.restore(r.plateau);
     resumeAt = { batch: r.batch, seen: r.seen, validation: r.validation };
+    // The rate's peak so far is the schedule's (a plateau's never exceeds its start).
+    const perEpoch = Math.max(1, Math.ceil(data.train.count / batchSize));
+    for (let t = 0; t < step; t++) peakLr = Math.max(peakLr, plateau ? lr0 : hyperAt(t, Math.floor(t / perEpoch)).lr);
   }
   let interrupted: DoneReport["interrupted"];
 
@@ -376,6 +291,7 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
       // the same draws: the CPU and WebGPU backends see identical batches.
       const batch = trainingBatch(data.train, indices, program.data, loop.seed, step, { augment: !backend.augmentsOnDevice });
       const hyper = hyperAt(step, epoch);
+      peakLr = Math.max(peakLr, hyper.lr);
       const logged = step % loop.logEvery === 0;
       const reading = backend.step(batch, step, hyper, logged ? { probe: probing } : undefined);
       if (reading) pending.push({ step, epoch, lr: hyper.lr, reading });
@@ -433,7 +349,6 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
     // The last logged step's ratios of the weights (not biases or norm parameters) stand for the epoch.
     // Small ratios are what an annealed rate is for: "too low" is judged only while the rate is at least
     // half its peak so far.
-    peakLr = Math.max(peakLr, lr);
     if (probe && probeStep > settled) for (const warning of ratioWarnings(weightRatios(probe.update_ratio), step, lr, flaggedRatios, { judgeLow: lr >= peakLr / 2 })) options.onWarning?.(warning);
     observePlateau({ loss: trainLoss, accuracy: last.train_accuracy, top5: last.train_top5 }, "train");
     if (stopping && !EVALUATION_METRICS.has(stopping.monitor) && (await checkStopping(measured({ loss: trainLoss, accuracy: last.train_accuracy, top5: last.train_top5 }, stopping.monitor), epoch))) stoppedEarly = true;

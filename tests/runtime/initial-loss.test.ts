@@ -3,7 +3,8 @@
 // outside [½, 2]× of it, once, and trains on.
 import { describe, expect, it } from "vitest";
 import { compileProgram } from "../../compiler/compile.js";
-import { divergenceHelp, initialLossWarning, ratioWarnings, runTraining, TrainingAborted, withPenalties, type TrainingBackend } from "../../runtime/loop.js";
+import { runTraining, TrainingAborted, type TrainingBackend } from "../../runtime/loop.js";
+import { divergenceHelp, initialLossWarning, ratioWarnings, withPenalties } from "../../runtime/babysitting.js";
 import { CpuTrainer } from "../../runtime/cpu/train.js";
 import { trainCpu } from "../../runtime/cpu/train.js";
 
