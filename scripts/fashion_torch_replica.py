@@ -1,8 +1,9 @@
 """PyTorch 1.13 replica of samples/fashion_cnn.dl's network and recipe, to find out quickly (PyTorch's CPU
 kernels are several times faster than lavapipe here) how many epochs a recipe needs on Fashion-MNIST before
 spending a long dslc run on it. Not a test and not a golden: its shuffling and augmentation draws are
-PyTorch's, not dslc's. Usage: /usr/bin/python3 scripts/fashion_torch_replica.py EPOCHS [AUGMENT 0|1|2] [DROPOUT]
+PyTorch's, not dslc's. Usage: /usr/bin/python3 scripts/fashion_torch_replica.py EPOCHS [AUGMENT 0|1|2] [DROPOUT] [C1 C2]
 AUGMENT: 0 none, 1 horizontal flips (the sample's), 2 flips and 2-pixel shifts (the first recipe's).
+C1 C2: the two convolutions' channels (the sample's 16 and 32).
 The schedule is the sample's: 200 warmup steps, then cosine to 1e-4 per step over the rest of the run.
 Prints validation and test accuracy after every epoch (the data from Debian's dataset-fashion-mnist)."""
 import gzip, sys, time, math
@@ -19,8 +20,9 @@ vX, vY, X, Y = X[perm[:nval]], Y[perm[:nval]], X[perm[nval:]], Y[perm[nval:]]
 m, s = X.mean(), X.std(); X, vX, TX = (X - m) / s, (vX - m) / s, (TX - m) / s
 X, Y, vX, vY, TX, TY = map(torch.tensor, (X, Y, vX, vY, TX, TY))
 epochs = int(sys.argv[1]); aug = sys.argv[2] if len(sys.argv) > 2 else "1"; p = float(sys.argv[3]) if len(sys.argv) > 3 else 0.3
+c1, c2 = (int(sys.argv[4]), int(sys.argv[5])) if len(sys.argv) > 5 else (16, 32)
 def cbn(i, o): return [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
-net = nn.Sequential(*cbn(1, 16), nn.MaxPool2d(2), *cbn(16, 32), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(p), nn.Linear(1568, 128), nn.ReLU(), nn.Dropout(p), nn.Linear(128, 10))
+net = nn.Sequential(*cbn(1, c1), nn.MaxPool2d(2), *cbn(c1, c2), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(p), nn.Linear(c2 * 49, 128), nn.ReLU(), nn.Dropout(p), nn.Linear(128, 10))
 opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
 def acc(x, y):
     net.eval()
