@@ -8,21 +8,14 @@
 // per-channel tree reduction, one workgroup per channel.
 import type { ProgramNode } from "../../../runtime/program.js";
 import { convGeometry } from "../../../compiler/graph/ops/conv.js";
+import { convSizes, type ConvSizes } from "../../../runtime/conv-sizes.js";
 import { dimExpr, GLOBALS_WGSL, type Dim } from "../common.js";
 import { elementwiseExpr } from "../elementwise.js";
 import { gemmTiling, implicitGemm } from "../conv-gemm.js";
 import { decls, inputShape, REDUCE, type Epilogue, type KernelSource } from "../kernels.js";
 import type { Emitter } from "../emit.js";
 
-interface Sizes {
-  cin: number;
-  h: number;
-  w: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  oh: number;
-  ow: number;
+interface Sizes extends ConvSizes {
   sh: number;
   sw: number;
   ph: number;
@@ -38,9 +31,8 @@ function inputShapes(node: ProgramNode, nodes: ProgramNode[]): Dim[][] {
 
 function sizes(node: ProgramNode, x: Dim[], w: Dim[], y: Dim[]): Sizes {
   const { stride, padding, dilation } = convGeometry(node.attrs);
-  const n = (d: Dim | undefined) => d as number;
   return {
-    cin: n(x[1]), h: n(x[2]), w: n(x[3]), cout: n(w[0]), kh: n(w[2]), kw: n(w[3]), oh: n(y[2]), ow: n(y[3]),
+    ...convSizes(x, w, y),
     sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], dh: dilation[0], dw: dilation[1],
   };
 }

@@ -3,17 +3,10 @@
 // that lands inside the input, so the four can only disagree through the one line each adds.
 import type { Attrs, Kernel } from "../kernels.js";
 import { zeros, type Tensor } from "../tensor.js";
+import { convSizes, type ConvSizes } from "../../conv-sizes.js";
 
-interface Dims {
+interface Dims extends ConvSizes {
   n: number;
-  cin: number;
-  h: number;
-  w: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  oh: number;
-  ow: number;
 }
 
 /**
@@ -43,7 +36,7 @@ function forEachTap(d: Dims, attrs: Attrs, tap: (xi: number, wi: number, yi: num
 }
 
 function dims(x: number[], w: number[], y: number[]): Dims {
-  return { n: x[0]!, cin: x[1]!, h: x[2]!, w: x[3]!, cout: w[0]!, kh: w[2]!, kw: w[3]!, oh: y[2]!, ow: y[3]! };
+  return { n: x[0]!, ...convSizes(x, w, y) };
 }
 
 export const CONV_KERNELS: Record<string, Kernel> = {
