@@ -9,6 +9,8 @@ import { VERSION } from "./version.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { scheduleCommand } from "./commands/schedule.js";
 import { lrFindCommand } from "./commands/lr-find.js";
+import { searchCommand } from "./commands/search.js";
+import { exportCommand } from "./commands/export.js";
 import { UsageError, type CliIO } from "./io.js";
 import { runFilteredChild, wantsFilteredChild } from "./native-stderr.js";
 import { parseArgs, type FlagSpec, type ParsedArgs } from "./options.js";
@@ -68,7 +70,7 @@ const COMMANDS: Command[] = [
   },
   {
     name: "train",
-    usage: "dslc train FILE [--backend cpu] [--epochs N] [--seed S] [--overfit N] [--json] [--report PATH] [--resume DIR]",
+    usage: "dslc train FILE [--backend cpu] [--epochs N] [--seed S] [--overfit N] [--json] [--report PATH] [--resume DIR] [--workers N]",
     summary: "Compile a .dl file and train its model",
     details: "Checks the file, lowers it to a compute graph, differentiates it and runs the training loop, printing\nloss, accuracy and learning rate per epoch. --json prints one JSON object per line: an `epoch` event per\nepoch and a final `done` event. Exit status: 0 trained, 1 errors in the file, training aborted (NaN/Inf\nloss, divergence), an unusable checkpoint or no WebGPU adapter, 2 usage error, 130 interrupted (Ctrl-C; with\nthe `checkpoint` directive a checkpoint is written at the next step boundary first). Backends: `cpu` (the reference) and `webgpu`\n(Dawn; one kernel per op for now).",
     flags: [
@@ -80,10 +82,42 @@ const COMMANDS: Command[] = [
       { name: "adapter", values: [], doc: "With --backend webgpu: use the adapter whose name contains this (e.g. llvmpipe)." },
       { name: "report", values: [], doc: "Write an HTML report of the run (plots, settings, warnings) to this file; replaces the `report` directive's path." },
       { name: "resume", values: [], doc: "Continue from a checkpoint directory, or the newest one in a `checkpoint` folder (E0703 if it is another model's or damaged)." },
+      { name: "set", values: [], repeatable: true, doc: "`name=value`: train with this value for the top-level `let name` (repeatable; E0801 if it names no `let` or its kind differs)." },
+      { name: "workers", values: [], doc: "An `independent` ensemble's members trained at once, each in its own process (default: the machine's cores, at most the members; 1: one after another in this process)." },
       COLOR,
     ],
     minFiles: 1,
     run: trainCommand,
+  },
+  {
+    name: "search",
+    usage: "dslc search FILE [--workers N] [--backend cpu|webgpu] [--out DIR] [--json]",
+    summary: "Random search over the `let`s of a `search { }` block, coarse to fine, in parallel",
+    details: "Runs the stages of the file's `search` block: each trial is a normal training run (as `dslc train`) with\nvalues sampled for the searched `let`s, and each later stage samples ranges narrowed around the best trials.\nPrints a line per finished trial and, at the end, every trial sorted best first; warns (W0801) when the best\nvalue lies in the outer 10% of its range. The study lives in DIR (default: FILE's name with .search, beside\nit): log.jsonl (the state: one line per finished trial, so a rerun continues and never repeats a trial; E0802\nif it is another study's), results.csv, results.jsonl and report.html (the metric against each hyperparameter).\nExit status: 0 done, 1 errors in the file or every trial failed, 2 usage error, 130 interrupted (Ctrl-C).",
+    flags: [
+      { name: "workers", values: [], doc: "Trials run at once, each in its own process (default: the machine's cores)." },
+      { name: "backend", values: ["cpu", "webgpu"], doc: "Where trials train (default: cpu; parallel trials on a software WebGPU adapter only slow each other down)." },
+      { name: "out", values: [], doc: "The study's folder (also `-o`)." },
+      { name: "json", doc: "One JSON object per line: `stage` and `trial` events, `warning`, and a final `done` with the best trial." },
+      COLOR,
+    ],
+    minFiles: 1,
+    run: searchCommand,
+  },
+  {
+    name: "export",
+    usage: "dslc export FILE --weights CHECKPOINT -o DIR [--seed S] [--set name=value]…",
+    summary: "Export a trained model for inference: ONNX, folded weights, WGSL kernels and predict.mts",
+    details: "Reads the trained weights (CHECKPOINT: a checkpoint directory, the folder the `checkpoint` directive writes\n(the newest is taken), a .safetensors file, or an ensemble's NAME.ensemble folder, exported as one model\nthat averages its members), switches the model to evaluation mode, drops dropout, folds every BatchNorm\ninto the dense or conv before it and merges RepVGG's branches into one 3×3 conv, and prepends the data\npipeline's preprocessing (scale, standardize, center, pca, whiten, fitted on the run's training split), so\nthe model takes examples as the data files hold them. Writes DIR/model.onnx\n(opset 13, any batch size), DIR/weights.safetensors (the folded weights), DIR/inference.json (the\nforward program), and the WGSL bundle: DIR/bundle.json, DIR/kernels/*.wgsl and DIR/predict.mts.\nExit status: 0 exported, 1 errors in the file or weights that do not fit it (E0820), an op ONNX cannot\nexpress (E0821), 2 usage error.",
+    flags: [
+      { name: "weights", values: [], doc: "The trained weights: a checkpoint directory or folder, a .safetensors file, or an ensemble's folder." },
+      { name: "out", values: [], doc: "Output folder (also `-o`)." },
+      { name: "seed", values: [], doc: "The seed the weights were trained with (`dslc train --seed`), when they do not record it (a .safetensors file): its data split fits the preprocessing." },
+      { name: "set", values: [], repeatable: true, doc: "`name=value`: the `let` values the weights were trained with (`dslc train --set`), so the model has their shapes." },
+      COLOR,
+    ],
+    minFiles: 1,
+    run: exportCommand,
   },
   {
     name: "schedule",

@@ -8,16 +8,21 @@ export interface FlagSpec {
   /** Flags that take a value list their allowed values, or [] for any value. */
   values?: string[];
   doc: string;
+  /** May be given several times (`--set a=1 --set b=2`): every value is kept, in `ParsedArgs.repeated`. */
+  repeatable?: boolean;
 }
 
 export interface ParsedArgs {
   positional: string[];
   flags: Map<string, string | true>;
+  /** Every value of a repeatable flag, in order. */
+  repeated?: Map<string, string[]>;
 }
 
 export function parseArgs(argv: string[], specs: FlagSpec[], command: string): ParsedArgs {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
+  const repeated = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith("--") || arg === "--") {
@@ -38,8 +43,9 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
     if (value === undefined) throw new UsageError(`option \`--${name}\` needs a value`);
     if (spec.values.length && !spec.values.includes(value)) throw new UsageError(`\`--${name}\` must be one of ${spec.values.join(", ")}, got \`${value}\``);
     flags.set(name, value);
+    if (spec.repeatable) repeated.set(name, [...(repeated.get(name) ?? []), value]);
   }
-  return { positional, flags };
+  return { positional, flags, repeated };
 }
 
 /** The largest count any flag takes: counts reach the device as u32. */

@@ -16,7 +16,8 @@ export class OutputDirError extends Error {
 
 export interface DirFile {
   path: string;
-  content: string;
+  /** Text, or bytes for binary files (an exported model's weights and model.onnx). */
+  content: string | Uint8Array;
 }
 
 export interface DirWriteOptions {
@@ -168,7 +169,7 @@ function swapIn(temporary: string, target: string, replace: boolean): void {
   if (replace) fs.rmSync(backup, { recursive: true, force: true });
 }
 
-function writeDurably(file: string, content: string): void {
+function writeDurably(file: string, content: string | Uint8Array): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   writeFileSynced(file, content, "wx");
 }

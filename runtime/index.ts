@@ -14,6 +14,13 @@ export type { DoneReport, EpochReport, TrainOptions } from "./loop.js";
 export { TrainingAborted } from "./loop.js";
 export { NoAdapterError } from "./webgpu/device.js";
 export { BudgetExceeded, type BudgetProblem } from "./webgpu/budget.js";
+// Exported models (`dslc export`): what predict.mts calls.
+export { loadModel, type LoadModelOptions, type Model } from "./inference/model.js";
+export { readExamples, type Examples } from "./inference/examples.js";
+export { describeFailure, InferenceError } from "./inference/errors.js";
+export type { Classification } from "./inference/predictions.js";
+export type { InferenceBundle } from "./inference/bundle.js";
+export type { InferenceProgram, PredictionRule } from "./inference/types.js";
 
 /** What `dslc FILE -o DIR` writes to DIR/manifest.json; kernels refer to files under DIR/kernels/. */
 export interface Manifest {

@@ -134,6 +134,8 @@ export interface TrainOptions {
    * restores it, so that a report covers the whole run.
    */
   history?: RunHistory;
+  /** A snapshot ensemble's cycle ends: after each of these steps the weights (saveWeights) are handed to `take`. */
+  snapshots?: { at: ReadonlySet<number>; take: (step: number, weights: unknown) => void };
 }
 
 export type { TrainingWarning } from "./babysitting.js";
@@ -166,6 +168,8 @@ export interface TrainingBackend {
   /** Sums since the last call: loss·batch, correct predictions and top-5 hits (one readback per epoch). */
   takeEpochSums(): Promise<{ lossSum: number; correct: number; top5: number }>;
   evaluate(data: Dataset): Promise<Measurements>;
+  /** The model's outputs in evaluation mode for every example of `data`, in order ([count, …output shape] flattened). */
+  predict(data: Dataset): Promise<Float32Array>;
   saveWeights(): Promise<unknown>;
   restoreWeights(saved: unknown): void;
   /** Everything a checkpoint needs of the backend (runtime/checkpoint/state.ts), and its restoration. */
@@ -202,7 +206,7 @@ export async function runTraining(program: Program, backend: TrainingBackend, op
 async function trainingLoop(program: Program, backend: TrainingBackend, options: TrainOptions, lastGood: LastGoodWeights): Promise<DoneReport> {
   const started = performance.now();
   const { loop } = program;
-  const data = prepareData(program.data, loop.seed);
+  const data = prepareData(program.data, loop.dataSeed ?? loop.seed);
   const inputs = checkTrainable(data);
   const batchSize = loop.batch === "full" ? data.train.count : loop.batch;
   const lr0 = program.optimizer.lr;
@@ -399,6 +403,7 @@ async function trainingLoop(program: Program, backend: TrainingBackend, options:
       // After the drain, which has promoted the previous copy: the other slot is free.
       if (logged) lastGood.take(step);
       options.onStep?.(step, totalSteps);
+      if (options.snapshots?.at.has(step)) options.snapshots.take(step, await backend.saveWeights());
       if (loop.evalEvery.unit === "steps" && step % loop.evalEvery.count === 0) {
         const evaluated = await evaluateValidation(epoch);
         validation = evaluated.validation;

@@ -190,7 +190,17 @@ export interface Program {
   data: DataSpec;
   loop: LoopSpec;
   overfit?: OverfitSpec;
+  /** The `ensemble` setting (runtime/ensemble/); a single model when absent. */
+  ensemble?: EnsembleSpec;
 }
+
+/**
+ * An ensemble: `independent` trains `members` models with seeds seed, seed + 1, … (on the base seed's data
+ * split); `snapshot` keeps the weights after each of `cycleEnds` (optimizer steps taken when an SGDR or cyclic
+ * cycle ends, worked out at compile time from the schedule and the run's length) and averages the last
+ * `last` of them (all when absent).
+ */
+export type EnsembleSpec = { kind: "independent"; members: number } | { kind: "snapshot"; last?: number; cycleEnds: number[] };
 
 export interface LoopSpec {
   epochs: number;
@@ -198,6 +208,8 @@ export interface LoopSpec {
   steps: number;
   batch: number | "full";
   seed: number;
+  /** The seed of the data (generation and split) when it is not `seed`: an independent ensemble's members share one split. */
+  dataSeed?: number;
   shuffle: boolean;
   dropLast: boolean;
   earlyStopping?: EarlyStopping;

@@ -32,7 +32,7 @@ export function diagnosticsMarkdown(): string {
       exists: (file) => path.basename(file) in files,
       readText: (file) => files[path.basename(file)],
     };
-    const result = compileProgram(info.bad, "model.dl", probe);
+    const result = compileProgram(info.bad, "model.dl", probe, "lets" in info ? { lets: info.lets } : {});
     const shown = result.diagnostics.find((d) => d.code === code);
     out.push(`## ${code}: ${info.title}`, "", info.explanation, "");
     if (Object.keys(files).length) {
@@ -46,6 +46,8 @@ export function diagnosticsMarkdown(): string {
     out.push("Bad:", "", "```", info.bad.trimEnd(), "```", "");
     if (shown) out.push("```", renderDiagnostic(shown, result.frontend.source).trimEnd(), "```", "");
     if ("atRunTime" in info) out.push("`dslc train` stops and reports it while training, with the step and epoch.", "");
+    if ("lets" in info) out.push(`Reported for \`${Object.entries(info.lets).map(([k, v]) => `--set ${k}=${v}`).join(" ")}\`; the fixed file is the same, given a value of the right kind.`, "");
+    if ("bySearch" in info) out.push("`dslc search` reports it about the study, before or after its trials.", "");
     out.push("Fixed:", "", "```", info.good.trimEnd(), "```", "");
   }
   return out.join("\n");

@@ -24,6 +24,7 @@ export async function compileCommand(args: ParsedArgs, io: CliIO): Promise<numbe
     io.stderr(renderSummary(file!, compiled.diagnostics, { color }) || `error: \`${escapeText(file!)}\` has no \`train\` block to compile\n`);
     return 1;
   }
+  if (compiled.frontend.check.search) io.stderr(`note: the \`search\` block is not compiled: the trainer trains once with the \`let\` values; \`dslc search ${escapeText(file!)}\` runs the search\n`);
   let plan;
   try {
     plan = planKernels(compiled.program);

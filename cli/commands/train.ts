@@ -1,4 +1,5 @@
 // `dslc train FILE`: compile and train in one go, printing one line per epoch (or JSON lines with --json).
+import * as os from "node:os";
 import * as path from "node:path";
 import { compileToRun } from "../compile-to-run.js";
 import { renderDiagnostics } from "../../compiler/diagnostics/render.js";
@@ -15,7 +16,10 @@ import { UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
 import { UsageError, type CliIO } from "../io.js";
 import { integerFlag, type ParsedArgs } from "../options.js";
 import { EpochProgress, ProgressBar } from "../progress.js";
+import { setFlags } from "../set-flag.js";
 import { CheckpointError } from "../../runtime/checkpoint/errors.js";
+import { EnsembleInterrupted, runEnsemble } from "./train-ensemble.js";
+import { MemberFailed } from "../../runtime/ensemble/train.js";
 
 function fmt(value: number | undefined, digits = 4): string {
   return value === undefined ? "—" : value.toFixed(digits);
@@ -67,8 +71,11 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
   const seed = integerFlag(args, "seed", 0);
   const overfit = integerFlag(args, "overfit", 1);
   // The checker elaborates the file with these, so the schedule's horizon and the lints follow them.
-  const compiled = compileToRun(file!, { epochs, seed, overfit }, args, io);
+  const overrides = { epochs, seed, overfit, lets: setFlags(args) };
+  const compiled = compileToRun(file!, overrides, args, io);
   if (!compiled) return 1;
+  // The search is `dslc search`'s: said every time, so a file trained once is never mistaken for a searched one.
+  if (compiled.frontend.check.search) io.stderr(`note: the \`search\` block is not run by \`dslc train\`: training once with the \`let\` values${args.repeated?.get("set")?.length ? " (and --set)" : ""}; \`dslc search ${file}\` runs the search\n`);
   const { program } = compiled;
   if (program.overfit) {
     const off = program.overfit.turnedOff;
@@ -116,9 +123,31 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     interrupt = true;
   };
   if (program.loop.checkpoint) process.on("SIGINT", onSigint);
+  // Never accepted and ignored: only an independent ensemble's members train in parallel.
+  if (args.flags.has("workers") && program.ensemble?.kind !== "independent") {
+    throw new UsageError(`\`--workers\` sets how many members of an independent ensemble train at once, and ${program.ensemble ? "a snapshot ensemble is one run" : "this file trains one model"}; leave it out`);
+  }
   try {
     const options = { onEpoch, onLog, onEvaluate, onWarning, onCheckpoint, resume, sourceFile: path.resolve(file!), interrupted: () => interrupt, onStep: (s: number) => epochBar.step(s, lastLoss) };
     const adapter = args.flags.get("adapter");
+    if (program.ensemble) {
+      // Snapshots kept before an interruption, or other members' runs, are not in a checkpoint.
+      if (resume !== undefined) throw new UsageError("`--resume` cannot continue an ensemble yet: train it again without `--resume`");
+      // Independent members train in worker processes, as many at once as there are cores (--workers 1: one after another here).
+      const members = program.ensemble.kind === "independent" ? program.ensemble.members : 1;
+      const workers = Math.min(integerFlag(args, "workers", 1, 256) ?? os.availableParallelism(), members);
+      const ensembleRun = { file: file!, options, backend: typeof backend === "string" ? backend : undefined, adapter: typeof adapter === "string" ? adapter : undefined, report, json, io, clear: () => progress.clear() };
+      const { done: last } = await runEnsemble(program, { ...ensembleRun, text: compiled.frontend.source.text, overrides, workers });
+      if (last.interrupted) {
+        io.stderr(`note: interrupted after step ${last.interrupted.step}; the ensemble was not completed\n`);
+        if (json) io.stdout(JSON.stringify({ event: "interrupted", step: last.interrupted.step, checkpoint: last.interrupted.checkpoint ?? null }) + "\n");
+        return 130;
+      }
+      if (json) io.stdout(JSON.stringify({ event: "done", ...last }) + "\n");
+      else io.stdout(doneLine(last));
+      if (report) reportWritten(report.path, json, io);
+      return 0;
+    }
     const onCpu = async () => ({ ...(await (report ? trainWithReport(program, cpuBackend(program), options, report) : trainCpu(program, options))), dispatches_per_step: null, peak_buffer_bytes: null });
     let done;
     if (backend === "cpu") done = await onCpu();
@@ -146,11 +175,22 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     return 0;
   } catch (error) {
     progress.clear();
+    if (error instanceof EnsembleInterrupted) {
+      io.stderr("note: interrupted; the members' worker processes were stopped and the ensemble was not completed\n");
+      if (json) io.stdout(JSON.stringify({ event: "interrupted", step: null, checkpoint: null }) + "\n");
+      return 130;
+    }
+    if (error instanceof MemberFailed) {
+      io.stderr(`error: ${error.message}\n  = help: train with \`--workers 1\` to run the members one after another in this process, which shows each member's epochs and needs less memory\n`);
+      if (json) io.stdout(JSON.stringify({ event: "aborted", code: null, member: error.member + 1, reason: error.message }) + "\n");
+      return 1;
+    }
     if (error instanceof TrainingAborted) {
       io.stderr(`error[${error.code}]: training stopped: ${error.message}\n  = help: ${error.help}\n`);
       if (json) io.stdout(JSON.stringify({ event: "aborted", code: error.code, epoch: error.epoch, step: error.step, reason: error.message }) + "\n");
-      // trainWithReport wrote the report (with the abort reason) before passing the error on.
-      if (report) reportWritten(report.path, json, io);
+      // trainWithReport wrote the report (with the abort reason) before passing the error on; an ensemble
+      // writes its report only once every member has finished.
+      if (report && !program.ensemble) reportWritten(report.path, json, io);
       return 1;
     }
     if (error instanceof BudgetExceeded) {

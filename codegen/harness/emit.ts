@@ -13,7 +13,7 @@ export interface EmittedFile {
 }
 
 /** `007-matmul-3-bias-relu.wgsl`: numbered in dispatch order; a long fused label is cut (file systems allow 255 bytes). */
-function fileName(index: number, label: string): string {
+export function fileName(index: number, label: string): string {
   const words = label.replace(/[^A-Za-z0-9]+/g, "-").slice(0, 80).replace(/-+$/, "");
   return `${String(index).padStart(3, "0")}-${words}.wgsl`;
 }

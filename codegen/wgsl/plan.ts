@@ -91,7 +91,15 @@ function fuseEpilogues(nodes: ProgramNode[], need: boolean[], consumers: Map<num
   return { epilogues, absorbed };
 }
 
-function modePlan(program: Program, targets: number[], training: boolean, fuse: boolean): ModePlan {
+/**
+ * The evaluation-mode kernels computing `targets` from a node list alone: an exported model's forward pass
+ * (codegen/inference/), which has no loss, optimizer or data to plan.
+ */
+export function planForward(nodes: ProgramNode[], targets: number[], options: { fuse?: boolean } = {}): ModePlan {
+  return modePlan({ nodes }, targets, false, options.fuse ?? true);
+}
+
+function modePlan(program: Pick<Program, "nodes">, targets: number[], training: boolean, fuse: boolean): ModePlan {
   const { nodes } = program;
   const need = neededNodes(nodes, targets, training);
   const aliases = new Map<number, number>();

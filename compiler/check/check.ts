@@ -8,7 +8,8 @@ import type { ArgValue, ResolvedCall } from "../builtins/types.js";
 import { checkNumericLiterals, evaluateConstant } from "./constants.js";
 import { createContext, type CheckContext, type DataProbe } from "./context.js";
 import { checkModel, type ModelSummary } from "./model.js";
-import { checkSearch } from "./search.js";
+import { checkSearch, type ElaboratedSearch } from "./search.js";
+import { overriddenLet, reportUnknownOverrides, type LetOverrides } from "./let-overrides.js";
 import type { Shape } from "./shapes.js";
 import { checkTrain, type TrainOverrides, type TrainSummary } from "./train.js";
 
@@ -23,6 +24,8 @@ export interface CheckResult {
   calls: Map<A.Expr, ResolvedCall>;
   /** The file has a `search` block (which `dslc train` does not run). */
   search?: A.SearchDecl;
+  /** The `search` block resolved (distributions, stages, settings), when it checked without errors. */
+  searchSpace?: ElaboratedSearch;
 }
 
 export interface CheckOptions {
@@ -38,7 +41,8 @@ export const diskProbe: DataProbe = diskDataProbe;
 
 export function checkFile(file: A.DlFile, options: CheckOptions): CheckResult {
   const ctx = createContext(options.probe ?? diskProbe, path.dirname(path.resolve(options.path)));
-  declareTopLevel(file, ctx);
+  declareTopLevel(file, ctx, options.overrides?.lets);
+  reportUnknownOverrides(options.overrides?.lets, ctx);
   checkNumericLiterals(file, ctx);
   const models = new Map<string, ModelSummary>();
   for (const model of ctx.models.values()) models.set(model.name.name, checkModel(model, ctx));
@@ -55,12 +59,12 @@ export function checkFile(file: A.DlFile, options: CheckOptions): CheckResult {
     });
   }
   const train = trains[0] ? checkTrain(trains[0], ctx, models, options.overrides) : undefined;
-  for (const decl of searches) checkSearch(decl, ctx, trains.length > 0);
+  const searchSpace = searches.map((decl) => checkSearch(decl, ctx, trains.length > 0))[0];
   const lets = new Map([...ctx.lets].map(([name, entry]) => [name, entry.value]));
-  return { diagnostics: ctx.diagnostics.items, models, train, shapes: ctx.shapes, lets, calls: ctx.calls, search: searches[0] };
+  return { diagnostics: ctx.diagnostics.items, models, train, shapes: ctx.shapes, lets, calls: ctx.calls, search: searches[0], searchSpace };
 }
 
-function declareTopLevel(file: A.DlFile, ctx: CheckContext): void {
+function declareTopLevel(file: A.DlFile, ctx: CheckContext, overrides?: LetOverrides): void {
   const declared = new Map<string, A.Identifier>();
   for (const item of file.items) {
     if (item.kind === "Train" || item.kind === "Search") continue;
@@ -84,7 +88,7 @@ function declareTopLevel(file: A.DlFile, ctx: CheckContext): void {
         if (value === undefined) {
           ctx.report("E0201", item.value.span, "a `let` must be a constant: a number, string, boolean, duration or list of them", { label: "not a constant", help: "write the value itself, e.g. `let lr = 1e-3`; layers and tensors belong in a model" });
         }
-        ctx.lets.set(name.name, { value, decl: item });
+        ctx.lets.set(name.name, { value: overriddenLet(item, value, overrides, ctx), decl: item });
       }
     } else if (item.kind === "Model") ctx.models.set(name.name, item);
     else ctx.blocks.set(name.name, item);

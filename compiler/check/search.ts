@@ -2,12 +2,38 @@
 // have a sensible range; stages and settings are checked like any other settings.
 import type * as A from "../../grammar/ast.js";
 import { SEARCH_SETTINGS } from "../builtins/training.js";
-import { checkReference, checkValue, type ArgScope } from "./args.js";
+import type { ArgValue, ResolvedCall } from "../builtins/types.js";
+import { checkReference, checkValue, defaultValue, type ArgScope } from "./args.js";
 import type { CheckContext } from "./context.js";
 import { suggestFix } from "./suggest.js";
 import { collectSettings } from "./train.js";
 
-export function checkSearch(decl: A.SearchDecl, ctx: CheckContext, hasTrain: boolean): void {
+/** A hyperparameter to sample: the `let` it replaces and its distribution as the checker resolved it. */
+export interface SearchParam {
+  name: string;
+  distribution: ResolvedCall;
+}
+
+export interface SearchStage {
+  trials: number;
+  epochs: number;
+  narrow: number;
+}
+
+/** A `search` block as `dslc search` consumes it; present only when every part of it could be resolved. */
+export interface ElaboratedSearch {
+  params: SearchParam[];
+  /** The `stage(…)` lines in order, or one stage of `trials` × `epochs` without them. */
+  stages: SearchStage[];
+  metric: string;
+  mode: "min" | "max";
+  seed: number;
+}
+
+export function checkSearch(decl: A.SearchDecl, ctx: CheckContext, hasTrain: boolean): ElaboratedSearch | undefined {
+  const errorsBefore = ctx.diagnostics.items.filter((d) => d.severity === "error").length;
+  const values = new Map<string, ArgValue>();
+  const params: SearchParam[] = [];
   const scope: ArgScope = {
     lookup: (name) => (ctx.lets.has(name) ? ctx.lets.get(name)!.value : "unknown-name"),
     layerNames: new Set(),
@@ -16,7 +42,7 @@ export function checkSearch(decl: A.SearchDecl, ctx: CheckContext, hasTrain: boo
   const { settings, directives } = collectSettings(decl.body, SEARCH_SETTINGS, ctx, scope, "search", true);
   for (const [name, setting] of settings) {
     const spec = SEARCH_SETTINGS.find((s) => s.name === name)!;
-    if (typeof spec.type === "object") checkValue(setting.value, spec.type, ctx, scope, `\`${name}\``);
+    if (typeof spec.type === "object") values.set(name, checkValue(setting.value, spec.type, ctx, scope, `\`${name}\``));
   }
   const seen = new Map<string, A.Identifier>();
   for (const statement of decl.body) {
@@ -42,6 +68,7 @@ export function checkSearch(decl: A.SearchDecl, ctx: CheckContext, hasTrain: boo
     if (typeof lo === "number" && typeof hi === "number" && lo >= hi) {
       ctx.report("E0202", statement.value.span, `the range is empty: lo (${lo}) must be below hi (${hi})`, { label: "empty range", help: "swap the bounds" });
     }
+    params.push({ name: target.name, distribution: checked });
   }
   const hasStages = directives.some((d) => d.resolved?.builtin === "stage");
   if (!hasStages && (!settings.has("trials") || !settings.has("epochs"))) {
@@ -53,4 +80,9 @@ export function checkSearch(decl: A.SearchDecl, ctx: CheckContext, hasTrain: boo
   if (!hasTrain) {
     ctx.report("E0403", { start: decl.span.start, end: decl.span.start + 6 }, "a `search` needs a `train` block to run its trials", { label: "nothing to train", help: "add `train { … }`" });
   }
+  if (ctx.diagnostics.items.filter((d) => d.severity === "error").length > errorsBefore) return undefined;
+  const setting = (name: string) => values.get(name) ?? defaultValue(SEARCH_SETTINGS.find((s) => s.name === name)!.default!, { t: "number" });
+  const stages = directives.flatMap((d) => (d.resolved?.builtin === "stage" ? [{ trials: d.resolved.args.get("trials") as number, epochs: d.resolved.args.get("epochs") as number, narrow: d.resolved.args.get("narrow") as number }] : []));
+  if (stages.length === 0) stages.push({ trials: values.get("trials") as number, epochs: values.get("epochs") as number, narrow: 1 });
+  return { params, stages, metric: String(setting("metric")), mode: setting("mode") === "min" ? "min" : "max", seed: Number(setting("seed")) };
 }

@@ -34,6 +34,8 @@ export interface TrainOverrides {
   seed?: number;
   /** `--overfit N`: as if the file had `overfit(examples: N)`. */
   overfit?: number;
+  /** `--set name=value` and a search trial's sampled values: replace the top-level `let`s' own values. */
+  lets?: Record<string, number | string | boolean>;
 }
 
 interface Collected {

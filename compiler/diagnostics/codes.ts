@@ -17,6 +17,10 @@ export interface CodeInfo {
   atRunTime?: boolean;
   /** Reported by the language server only (its budget per document); `dslc check` never reports it. */
   languageServer?: boolean;
+  /** `--set` values the bad example is checked with (E0801); the good one is checked with none. */
+  lets?: Record<string, number | string | boolean>;
+  /** Reported by `dslc search` about its study (the log, the results) rather than by the checker; no source span. */
+  bySearch?: boolean;
 }
 
 const MODEL = "model M(x: f32[N, 4]) -> f32[N, 3] {\n  return x |> dense(3)\n}\n";
@@ -409,6 +413,68 @@ export const DIAGNOSTIC_CODES = {
     bad: "model M(x: f32[N, 2]) -> f32[N, 2] {\n  return x |> dense(2)\n}\ntrain {\n  data = xor(n: 1) |> split(val: 0.5)\n  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 1\n}\n",
     good: "model M(x: f32[N, 2]) -> f32[N, 2] {\n  return x |> dense(2)\n}\ntrain {\n  data = xor(n: 4) |> split(val: 0.5)\n  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 1\n}\n",
   },
+  E0810: {
+    severity: "error",
+    title: "snapshot ensemble without cycles",
+    explanation: "`ensemble = snapshot(…)` keeps the weights at the end of each cycle of an SGDR (`sgdr`) or cyclic (`cyclic`) learning-rate schedule, where the rate has annealed to its minimum and the model sits in a minimum of its own, and averages the predictions of those snapshots. A schedule without restarts has no cycle ends to keep. Add such a schedule (alone or as a part of `then`), or train independent members with `ensemble = independent(members: k)`.",
+    bad: SPIRAL(BASIC + "  ensemble = snapshot()\n"),
+    good: SPIRAL(BASIC + "  schedule = sgdr(t0: 1 epochs)\n  ensemble = snapshot()\n"),
+  },
+  E0811: {
+    severity: "error",
+    title: "fewer cycles than snapshots",
+    explanation: "A snapshot ensemble averages the weights kept at the last `last` cycle ends (at least 2 when `last` is left out), but the schedule completes fewer cycles within the run: the cycle ends are worked out from the schedule and the run's length (`dslc check` and `dslc train` use the same steps). Lower `last`, shorten the cycles (`t0` of `sgdr`, `step_size_up` of `cyclic`), or train longer.",
+    bad: SPIRAL(BASIC + "  schedule = sgdr(t0: 2 epochs)\n  ensemble = snapshot(last: 3)\n"),
+    good: SPIRAL(BASIC + "  schedule = sgdr(t0: 2 epochs)\n  ensemble = snapshot(last: 2)\n"),
+  },
+  E0820: {
+    severity: "error",
+    title: "the weights do not fit the model",
+    explanation: "`dslc export FILE --weights W` reads trained weights from W (a checkpoint directory, the folder the `checkpoint` directive writes, whose newest checkpoint is taken, a .safetensors file such as the last good weights or an ensemble member, or an ensemble's folder with members.json) and binds them to FILE's parameters and running statistics by name. A path that does not exist, a file that is not a dslc safetensors file, a missing tensor or a tensor of another shape is refused before anything is written, naming the path or the tensor. Here the weights were trained with the good example, whose first layer has 3 units, and the bad example's has 4. Export with the file that trained the weights, or train this one. Raised by `dslc export`, not by `dslc check`.",
+    bad: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(4) |> relu |> dense(3)\n}\n"),
+    good: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3) |> relu |> dense(3)\n}\n"),
+    atRunTime: true,
+  },
+  E0821: {
+    severity: "error",
+    title: "an op has no ONNX form",
+    explanation: "`dslc export` writes the model as ONNX (opset 13) beside the WGSL bundle, mapping each op of the folded evaluation-mode graph to ONNX operators: dense (Gemm), conv (Conv), pooling (MaxPool, AveragePool), flatten (Reshape), BatchNorm that could not be folded (BatchNormalization), the activations, softmax and element-wise arithmetic. An op without a mapping, such as the per-example statistics of `layernorm`, `groupnorm` and `instancenorm`, or `maxout`, is refused naming it rather than approximated. Replace the layer (a `batchnorm` folds away entirely), or use the WGSL/CPU bundle of a model that has it once ONNX export supports it. Raised by `dslc export`, not by `dslc check`.",
+    bad: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3) |> layernorm\n}\n"),
+    good: SPIRAL(BASIC, "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3) |> batchnorm\n}\n"),
+    atRunTime: true,
+  },
+  E0822: {
+    severity: "error",
+    title: "an ensemble cannot be exported as one model",
+    explanation: "An ensemble exports as one model whose output is the mean of its members' predictions, averaged as probabilities as training averages them: softmax of logits (cross_entropy), sigmoid (bce_with_logits), or the outputs as they are (regression, hinge). Members trained with `nll` or `kl_div` output log-probabilities, which would need an exponential the exported programs do not have, and averaging log-probabilities would be another model. Export each member on its own (`--weights NAME.ensemble/member-0.safetensors`), or train with `cross_entropy`. Raised by `dslc export`, not by `dslc check`.",
+    bad: SPIRAL("  loss = nll()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n", "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3) |> log_softmax\n}\n"),
+    good: SPIRAL(BASIC),
+    atRunTime: true,
+  },
+  E0830: {
+    severity: "error",
+    title: "an exported bundle cannot be loaded",
+    explanation: "`loadModel` (and so predict.mts) reads a bundle written by `dslc export -o DIR`: `bundle.json`, the WGSL files it lists under `kernels/`, and `weights.safetensors`, whose tensors must have the names and sizes of the model's parameters. A missing or unreadable file, a bundle of another format version, or weights of another model (a tensor missing, or of another size) is refused before anything runs, naming the file or tensor. Export the bundle again from the model's checkpoint, and keep its files together. Raised when a bundle is loaded, not by `dslc check`.",
+    bad: SPIRAL(BASIC),
+    good: SPIRAL(BASIC),
+    atRunTime: true,
+  },
+  E0831: {
+    severity: "error",
+    title: "examples do not have the model's input shape",
+    explanation: "An exported model takes examples of its input shape (the batch axis left out), flattened row-major: `predict(batch, n)` needs n times that many values, and predict.mts reads a file (a .npy whose first axis counts examples, or a CSV with one example per row) whose values must make whole examples. A CSV that still holds its label column has one value too many per row: leave it out with `--label NAME`. Raised when predicting, not by `dslc check`.",
+    bad: SPIRAL(BASIC),
+    good: SPIRAL(BASIC),
+    atRunTime: true,
+  },
+  E0832: {
+    severity: "error",
+    title: "the largest batch does not fit the device",
+    explanation: "On WebGPU an exported model allocates its buffers once, for the largest batch chosen when it is loaded (`maxBatch`, 256 by default), and runs larger inputs in slices of it. A value whose buffer for that many examples exceeds the device's largest storage binding cannot be allocated; a `maxBatch` below 1 is refused too. Load the model with a smaller `maxBatch`. Raised when a bundle is loaded, not by `dslc check`.",
+    bad: SPIRAL(BASIC),
+    good: SPIRAL(BASIC),
+    atRunTime: true,
+  },
   W0701: {
     severity: "warning",
     title: "initial loss far from its expected value",
@@ -424,6 +490,30 @@ export const DIAGNOSTIC_CODES = {
     bad: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 1e-5)\n  epochs 5\n  log_every 1 steps\n  monitor [train_loss, update_ratio]\n"),
     good: SPIRAL("  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  epochs 5\n  log_every 1 steps\n  monitor [train_loss, update_ratio]\n"),
     atRunTime: true,
+  },
+  E0801: {
+    severity: "error",
+    title: "`--set` names no `let`, or gives a value of another kind",
+    explanation: "`dslc train FILE --set name=value` (and each trial of `dslc search`) replaces the value of the top-level `let name` before the file is checked, so the run trains exactly what `dslc check` shows for that value. The name must be a `let` of the file, and the value of the same kind as the `let`'s own: a number for a number, `true`/`false` for a boolean, anything else is a string. With the example below, `--set lr=fast` gives a string for a number (and `--set rate=0.01` names no `let`); `--set lr=0.01` trains with that rate.",
+    bad: "let lr = 0.1\n" + SPIRAL(BASIC.replace("sgd(lr: 0.1)", "sgd(lr: lr)")),
+    good: "let lr = 0.1\n" + SPIRAL(BASIC.replace("sgd(lr: 0.1)", "sgd(lr: lr)")),
+    lets: { lr: "fast" },
+  },
+  E0802: {
+    severity: "error",
+    title: "the search log belongs to another study",
+    explanation: "`dslc search` keeps its state in a log (`FILE.search/log.jsonl` beside the file, or in `--out DIR`) whose first line identifies the study: a hash of the file's text, search block included. Rerunning continues that study and never repeats a finished trial, but only with the very same file: trials measured with another model, other ranges or another seed do not belong to it. Here the log was written with the good example and the file was then changed. Give the changed file its own folder with `--out`, or delete the old folder to start over. A log whose lines are damaged is refused with the same code.",
+    bad: "let lr = 0.1\n" + SPIRAL(BASIC.replace("sgd(lr: 0.1)", "sgd(lr: lr)")) + "search {\n  lr ~ loguniform(1e-3, 1)\n  trials 4\n  epochs 1\n}\n",
+    good: "let lr = 0.1\n" + SPIRAL(BASIC.replace("sgd(lr: 0.1)", "sgd(lr: lr)")) + "search {\n  lr ~ loguniform(1e-4, 1)\n  trials 4\n  epochs 1\n}\n",
+    bySearch: true,
+  },
+  W0801: {
+    severity: "warning",
+    title: "the best value lies at the edge of its search range",
+    explanation: "The notes' advice for random search: when the best trial's value lies in the outer 10% of its range (measured on the log scale for `loguniform`), the optimum may well lie outside the range, and the search never looked there. `dslc search` warns once per such hyperparameter after the last stage, naming the edge. Widen the range on that side and search again. Here the best learning rate of the synthetic problem is about 0.01, above the whole first range.",
+    bad: "let lr = 0.1\n" + SPIRAL(BASIC.replace("sgd(lr: 0.1)", "sgd(lr: lr)")) + "search {\n  lr ~ loguniform(1e-5, 1e-3)\n  trials 30\n  epochs 1\n}\n",
+    good: "let lr = 0.1\n" + SPIRAL(BASIC.replace("sgd(lr: 0.1)", "sgd(lr: lr)")) + "search {\n  lr ~ loguniform(1e-5, 1)\n  trials 30\n  epochs 1\n}\n",
+    bySearch: true,
   },
   W0001: {
     severity: "warning",

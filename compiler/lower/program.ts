@@ -20,16 +20,13 @@ import { lowerOptimizer, refuseGroupSchedule, refuseWithLbfgs } from "./optimize
 import { lowerCompat, modelForLowering } from "./compat.js";
 import { lowerCall, refuse } from "./reader.js";
 import { lowerSchedule } from "./schedule.js";
+import { lowerEnsemble } from "./ensemble.js";
 import { SETTINGS_NOT_YET } from "./support.js";
 
 /** Lowers the file's `train` block; reports what the backends cannot run as E0601. */
 export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, filePath: string, spans = new Map<number, Span>()): Program | undefined {
-  if (check.search) {
-    diagnostics.add("E0601", { start: check.search.span.start, end: check.search.span.start + "search".length }, "`dslc train` cannot run a `search` block, and the search command is not built yet", {
-      label: "not run by `dslc train`",
-      help: "remove the `search` block (or move it to another file) to train once with the `let` values",
-    });
-  }
+  // A `search` block is not lowered: `dslc train` trains once with the `let` values (and says so), and
+  // `dslc search` lowers one Program per trial with the sampled values as `let` overrides.
   const train = check.train?.elaborated;
   if (!train) return undefined;
   // Everything is lowered even after a refusal, so that one run names every construct it cannot train yet.
@@ -43,6 +40,7 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
   const schedule = train.run && lowerSchedule(train.schedule, train.run, diagnostics);
   const groupsRefused = declaredOptimizer && schedule ? refuseGroupSchedule(train.optimizerGroups, declaredOptimizer, schedule, diagnostics) : false;
   const lbfgsRefused = refuseWithLbfgs(train, declaredOptimizer, diagnostics);
+  const ensemble = train.run && lowerEnsemble(train, train.run, schedule, diagnostics);
   const overfit = train.overfit !== undefined && data && declaredOptimizer ? overfitMode(train.overfit, data, train.loss, declaredOptimizer, extras, train.model) : undefined;
   const optimizer = overfit ? overfit.optimizer : declaredOptimizer;
   const lossTerms = overfit ? overfit.loss : train.loss;
@@ -55,7 +53,7 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
   const labelShape = train.task === "classification" ? ["N" as const] : outShape;
   const labels = g.add("input", [], labelShape, { shape: labelShape }, "labels");
   const loss = lowerLoss(lossTerms, lowering, lowered.output, labels, diagnostics);
-  if (loss === undefined || !data || !optimizer || !schedule || !loop || groupsRefused || lbfgsRefused || check.search) return undefined;
+  if (loss === undefined || !data || !optimizer || !schedule || !loop || groupsRefused || lbfgsRefused || ensemble === false) return undefined;
   const grads = differentiate(lowering.graph, loss);
   return {
     model: train.model.name,
@@ -77,6 +75,7 @@ export function lowerProgram(check: CheckResult, diagnostics: DiagnosticBag, fil
     data: overfit ? overfit.data : data,
     loop,
     ...(overfit && { overfit: { examples: train.overfit!, turnedOff: overfit.turnedOff } }),
+    ...(ensemble && { ensemble }),
   };
 }
 
@@ -159,6 +158,7 @@ function lowerLoop(train: ElaboratedTrain, run: RunLength, diagnostics: Diagnost
   const evalEvery = setting("eval_every");
   // The run's length was worked out by the checker from these (check/train.ts).
   setting("compat"); // lowered with the optimizer and the model (compat.ts)
+  setting("ensemble"); // lowered with the schedule, whose cycles a snapshot ensemble keeps (ensemble.ts)
   setting("epochs");
   setting("steps");
   const loop: LoopSpec = {

@@ -8,12 +8,9 @@ export const NOT_YET: Record<string, string> = {
   // Optimization.
   // Data.
   // Training loop.
-  independent: "ensembles are not implemented yet",
-  snapshot: "snapshot ensembles are not implemented yet",
 };
 
 /** Settings of `train` the backends cannot run yet, with the values that are refused. */
 export const SETTINGS_NOT_YET: Record<string, { refused: (value: unknown) => boolean; reason: string }> = {
-  ensemble: { refused: (value) => value !== undefined, reason: "ensembles are not implemented yet" },
   precision: { refused: (value) => value !== "f32", reason: "mixed precision is not implemented yet" },
 };

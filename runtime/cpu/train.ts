@@ -136,6 +136,18 @@ export class CpuTrainer {
     return { correct, top5 };
   }
 
+  /** The model's outputs in evaluation mode for every example of `data`, in order, one after another. */
+  predict(data: Dataset, batchSize = 512): Float32Array {
+    const p = this.program;
+    const parts: Float32Array[] = [];
+    for (let start = 0; start < data.count; start += batchSize) {
+      const indices = Uint32Array.from({ length: Math.min(batchSize, data.count - start) }, (_, i) => start + i);
+      const batch = gather(data, indices);
+      parts.push(Float32Array.from(execute(p.nodes, this.leaves(batch), [p.output], { seed: this.seed, step: 0, training: false, batch: batch.count }).get(p.output)!.data));
+    }
+    return concatFlat(parts);
+  }
+
   /** Loss, accuracy and top-5 accuracy in evaluation mode (dropout off, BatchNorm running statistics). */
   evaluate(data: Dataset, batchSize = 512): Measurements {
     const p = this.program;
@@ -201,6 +213,10 @@ export class CpuBackend implements TrainingBackend {
 
   async evaluate(data: Dataset): Promise<Measurements> {
     return this.trainer.evaluate(data);
+  }
+
+  async predict(data: Dataset): Promise<Float32Array> {
+    return this.trainer.predict(data);
   }
 
   async saveWeights(): Promise<unknown> {

@@ -4,7 +4,7 @@
 import type { Augmentation, DataSpec, DataTransform, Program } from "../program.js";
 import { uniform } from "../rng.js";
 import { augmentBatch } from "./augment.js";
-import { preprocess } from "./preprocess.js";
+import { preprocess, type FittedSink } from "./preprocess.js";
 import { loadSource, loadTestSource, type Dataset } from "./sources.js";
 
 export interface Splits {
@@ -48,7 +48,8 @@ export function splitSizes(count: number, val: number, test: number): { train: n
   return { train: count - nVal - nTest, val: nVal, test: nTest };
 }
 
-export function prepareData(spec: DataSpec, seed: number): Splits {
+/** `fitted` receives every fitted transform's parameters, in order (what `dslc export` prepends to the model). */
+export function prepareData(spec: DataSpec, seed: number, fitted?: FittedSink): Splits {
   const all = loadSource(spec.source, seed);
   const order = permutation(all.count, seed, SPLIT_STREAM, 0);
   const { train: nTrain, val: nVal, test: nTest } = splitSizes(all.count, spec.val, spec.test);
@@ -60,11 +61,11 @@ export function prepareData(spec: DataSpec, seed: number): Splits {
   // Test files of their own are the test split (the checker refuses a test share beside them).
   const testFiles = loadTestSource(spec.source);
   if (testFiles) splits.test = testFiles;
-  for (const transform of spec.transforms) applyTransform(transform, splits);
+  for (const transform of spec.transforms) applyTransform(transform, splits, fitted);
   return splits;
 }
 
-function applyTransform(transform: DataTransform, splits: Splits): void {
+function applyTransform(transform: DataTransform, splits: Splits, fitted?: FittedSink): void {
   switch (transform.kind) {
     case "subset":
       if (splits.train.count > transform.n) splits.train = subset(splits.train, Uint32Array.from({ length: transform.n }, (_, i) => i));
@@ -74,7 +75,7 @@ function applyTransform(transform: DataTransform, splits: Splits): void {
       return;
     default: {
       const present = [splits.train, splits.val, splits.test];
-      const [train, ...rest] = preprocess(transform, present.filter((d): d is Dataset => d !== undefined));
+      const [train, ...rest] = preprocess(transform, present.filter((d): d is Dataset => d !== undefined), fitted);
       splits.train = train!;
       if (splits.val) splits.val = rest.shift();
       if (splits.test) splits.test = rest.shift();

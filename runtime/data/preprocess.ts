@@ -7,7 +7,7 @@ import { DataError } from "./errors.js";
 import type { Dataset } from "./sources.js";
 
 /** Per-feature or per-channel (x − shift) / scale, in place, for `train` first and then every other split. */
-export function rescale(splits: Dataset[], per: "feature" | "channel", fit: (mean: number, std: number) => { shift: number; scale: number }): void {
+export function rescale(splits: Dataset[], per: "feature" | "channel", fit: (mean: number, std: number) => { shift: number; scale: number }, sink?: FittedSink): void {
   const train = splits[0]!;
   const f = train.features;
   // A group is one feature, or the H·W features of one channel.
@@ -26,7 +26,23 @@ export function rescale(splits: Dataset[], per: "feature" | "channel", fit: (mea
     shift.fill(fitted.shift, g * groupSize, (g + 1) * groupSize);
     scale.fill(fitted.scale, g * groupSize, (g + 1) * groupSize);
   }
+  sink?.({ kind: "rescale", shape: exampleShape(train), shift, scale });
   for (const split of splits) for (let i = 0; i < split.count; i++) for (let j = 0; j < f; j++) split.x[i * f + j] = (split.x[i * f + j]! - shift[j]!) / scale[j]!;
+}
+
+/**
+ * A transform as fitted on the training split, for `dslc export` to apply to raw inputs: `rescale` is
+ * (x − shift) / scale per feature, `project` is (x − mean)·matrix with matrix f×k (row-major). `shape` is one
+ * example's shape before the transform.
+ */
+export type FittedTransform =
+  | { kind: "rescale"; shape: number[]; shift: Float64Array; scale: Float64Array }
+  | { kind: "project"; shape: number[]; mean: Float64Array; matrix: Float64Array; k: number; keepShape: boolean };
+
+export type FittedSink = (fitted: FittedTransform) => void;
+
+function exampleShape(data: Dataset): number[] {
+  return data.shape ? [...data.shape] : [data.features];
 }
 
 /** H·W of [C, H, W] examples; per-channel statistics need to know where each channel lies. */
@@ -37,16 +53,16 @@ function channelSize(data: Dataset): number {
 }
 
 /** Applies one fitted transform (center, standardize, pca, whiten) to the splits, train first. */
-export function preprocess(transform: Exclude<DataTransform, { kind: "subset" | "augment" }>, splits: Dataset[]): Dataset[] {
+export function preprocess(transform: Exclude<DataTransform, { kind: "subset" | "augment" }>, splits: Dataset[], sink?: FittedSink): Dataset[] {
   switch (transform.kind) {
     case "center":
       // The mean image is the per-pixel mean: per feature when the features are pixels.
-      rescale(splits, transform.per === "channel" ? "channel" : "feature", (mean) => ({ shift: mean, scale: 1 }));
+      rescale(splits, transform.per === "channel" ? "channel" : "feature", (mean) => ({ shift: mean, scale: 1 }), sink);
       return splits;
     case "standardize":
       // A feature constant on the training split (digits' border pixels) keeps scale 1, as scikit-learn's
       // StandardScaler does; dividing it by eps would blow up any other value it takes in validation.
-      rescale(splits, transform.per ?? "feature", (mean, std) => ({ shift: mean, scale: std < 10 * Number.EPSILON * Math.max(1, Math.abs(mean)) ? 1 : std + transform.eps }));
+      rescale(splits, transform.per ?? "feature", (mean, std) => ({ shift: mean, scale: std < 10 * Number.EPSILON * Math.max(1, Math.abs(mean)) ? 1 : std + transform.eps }), sink);
       return splits;
     case "pca": {
       const { mean, eigen, f } = fitCovariance(splits[0]!);
@@ -58,6 +74,7 @@ export function preprocess(transform: Exclude<DataTransform, { kind: "subset" | 
         const factor = transform.whiten ? 1 / Math.sqrt(Math.max(eigen.values[c]!, 0) + transform.eps) : 1;
         for (let j = 0; j < f; j++) P[j * k + c] = eigen.vectors[c * f + j]! * factor;
       }
+      sink?.({ kind: "project", shape: exampleShape(splits[0]!), mean, matrix: P, k, keepShape: false });
       return splits.map((split) => project(split, mean, P, k));
     }
     case "whiten": {
@@ -73,6 +90,7 @@ export function preprocess(transform: Exclude<DataTransform, { kind: "subset" | 
           for (let l = 0; l < f; l++) W[j * f + l] += uj * u[l]!;
         }
       }
+      sink?.({ kind: "project", shape: exampleShape(splits[0]!), mean, matrix: W, k: f, keepShape: true });
       // Whitening keeps the feature count, so an image keeps its shape.
       return splits.map((split) => ({ ...project(split, mean, W, f), ...(split.shape ? { shape: split.shape } : {}) }));
     }

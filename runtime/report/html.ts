@@ -22,6 +22,8 @@ export interface ReportContent {
   weightsNote?: string;
   diagnostics: ReportDiagnostic[];
   generated: Date;
+  /** An ensemble's members and the ensemble side by side (runtime/ensemble/): a header row, then one row each. */
+  ensemble?: { note: string; rows: string[][] };
 }
 
 export function escapeHtml(text: string): string {
@@ -44,6 +46,12 @@ ul.diagnostics { padding-left: 1.2rem; } .warning { color: #9a6700; } .error { c
 
 function table(rows: [string, string][], numeric = false): string {
   return `<table>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td${numeric ? ' class="num"' : ""}>${numeric ? escapeHtml(v) : `<code>${escapeHtml(v)}</code>`}</td></tr>`).join("")}</table>`;
+}
+
+/** A table whose first row is its header. */
+function gridTable([head, ...rows]: string[][]): string {
+  const cells = (row: string[], tag: string) => `<tr>${row.map((c, i) => `<${i === 0 ? "th" : tag}${i > 0 && tag === "td" ? ' class="num"' : ""}>${escapeHtml(c)}</${i === 0 ? "th" : tag}>`).join("")}</tr>`;
+  return `<table>${head ? cells(head, "th") : ""}${rows.map((r) => cells(r, "td")).join("")}</table>`;
 }
 
 function percent(v: number): string {
@@ -108,6 +116,7 @@ export function renderReport(content: ReportContent): string {
   const h = content.history;
   const sections = [
     `<section id="outcome"><h2>Outcome</h2>${outcome(h)}</section>`,
+    ...(content.ensemble ? [`<section id="ensemble"><h2>Ensemble</h2><p class="note">${escapeHtml(content.ensemble.note)}</p>${gridTable(content.ensemble.rows)}</section>`] : []),
     ...content.charts.map((c) => `<section id="${c.id}" class="chart"><h2>${escapeHtml(c.title)}</h2><p class="note">${escapeHtml(c.note)}</p>${c.svg}</section>`),
     `<section id="weights"><h2>First-layer weights</h2>${weightsSection(content)}</section>`,
     `<section id="epochs"><h2>Epochs</h2>${epochTable(h)}</section>`,

@@ -7,7 +7,7 @@ import { reportCharts, uniqueIds, type ReportChart } from "./charts.js";
 import { activationsAtInit } from "./activations.js";
 import { lineChartSvg } from "../plots/line-chart.js";
 import { HistoryRecorder, type RunHistory } from "./history.js";
-import { renderReport, type ReportDiagnostic } from "./html.js";
+import { renderReport, type ReportContent, type ReportDiagnostic } from "./html.js";
 import { settingsRows } from "./settings.js";
 import { firstImageLayer, firstLayerImage, savedValues } from "./weights.js";
 import { writeFileAtomic } from "../atomic-write.js";
@@ -19,6 +19,8 @@ export interface ReportOptions {
   path: string;
   /** The compiler's diagnostics for the file (warnings and lints); the loop's warnings are added. */
   diagnostics?: ReportDiagnostic[];
+  /** An ensemble's table (runtime/ensemble/), once its members are evaluated. */
+  ensemble?: ReportContent["ensemble"];
 }
 
 export async function trainWithReport(program: Program, backend: TrainingBackend, options: TrainOptions, report: ReportOptions): Promise<DoneReport> {
@@ -59,6 +61,7 @@ export async function writeReport(program: Program, history: RunHistory, weights
     weightsNote: image ? undefined : (weightsNote ?? (firstImageLayer(program) ? "The final weights were not available." : "The input is not an image (or no layer reads it directly): no weights to draw.")),
     diagnostics,
     generated: new Date(),
+    ...(report.ensemble && { ensemble: report.ensemble }),
   });
   writeFileAtomic(report.path, html);
 }

@@ -58,6 +58,8 @@ export class WebGpuBackend implements TrainingBackend {
   /** Training batches are augmented by the first kernels of the step, so the loop hands them over raw. */
   readonly augmentsOnDevice: boolean;
   private readonly evaluation: Compiled[];
+  /** Where the evaluation pass leaves the model's output (a buffer of evaluation mode, or what it aliases). */
+  private readonly evalOutput: number;
   /** The probe kernels (one per parameter chunk), when `monitor` asks for update ratios or the gradient norm. */
   private readonly probe?: Compiled[];
   /** Parameter chunks, each a set of flat buffers of at most one storage binding. */
@@ -108,6 +110,7 @@ export class WebGpuBackend implements TrainingBackend {
     this.augmentsOnDevice = plan.augment !== undefined;
     this.train = [...this.augment, ...this.compile(plan.train, this.modeBuffers[0]!)];
     this.evaluation = this.compile(plan.eval, this.modeBuffers[1]!);
+    this.evalOutput = plan.eval.aliases.get(program.output) ?? program.output;
     this.probe = plan.probe && this.compile({ kernels: plan.probe, aliases: new Map() }, this.modeBuffers[0]!);
     this.dispatchesPerStep = this.train.length;
     if (program.optimizer.groups) this.groupScalars = new GroupScalars(program.optimizer);
@@ -260,10 +263,11 @@ export class WebGpuBackend implements TrainingBackend {
     return this.read(this.program.input, batch.count * batch.features);
   }
 
-  private async read(key: number | string, count: number, at = 0): Promise<Float32Array> {
+  /** `mode`: 0 for a value of the training pass, 1 for one of the evaluation pass. */
+  private async read(key: number | string, count: number, at = 0, mode = 0): Promise<Float32Array> {
     const staging = this.device.createBuffer({ size: bytes(count), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const encoder = this.device.createCommandEncoder();
-    const region = this.modeBuffers[0]!.get(key)!;
+    const region = this.modeBuffers[mode]!.get(key)!;
     encoder.copyBufferToBuffer(region.buffer, region.offset + 4 * at, staging, 0, bytes(count));
     this.device.queue.submit([encoder.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
@@ -294,6 +298,28 @@ export class WebGpuBackend implements TrainingBackend {
     } finally {
       this.write("metrics", training);
     }
+  }
+
+  /**
+   * The evaluation pass batch by batch, reading each batch's output back; the metrics it accumulates are
+   * discarded and the epoch's training sums put back, as evaluate does.
+   */
+  async predict(data: Dataset): Promise<Float32Array> {
+    const perExample = this.program.nodes[this.program.output]!.shape.slice(1).reduce<number>((a, d) => a * (d as number), 1);
+    const out = new Float32Array(data.count * perExample);
+    const training = await this.read("metrics", METRICS_FLOATS);
+    try {
+      for (let start = 0; start < data.count; start += 512) {
+        const count = Math.min(512, data.count - start);
+        const batch: Dataset = { x: data.x.subarray(start * data.features, (start + count) * data.features), y: data.y.subarray(start * data.targets, (start + count) * data.targets), count, features: data.features, targets: data.targets };
+        this.writeBatch(batch, 0, NO_UPDATE);
+        this.run(this.evaluation, count);
+        out.set(await this.read(this.evalOutput, count * perExample, 0, 1), start * perExample);
+      }
+    } finally {
+      this.write("metrics", training);
+    }
+    return out;
   }
 
   private async evaluateSums(data: Dataset): Promise<Measurements> {

@@ -14,6 +14,7 @@ import { memoryOf } from "../../cli/budget.js";
 import { sizeBudget } from "../../lsp/budget.js";
 import { NoAdapterError } from "../../runtime/webgpu/device.js";
 import { trainWebGpu } from "../../cli/backends.js";
+import { searchCodeFindings } from "../search/code-examples.js";
 
 /** Check and lower, as `dslc train` does before running: every compile-time diagnostic. */
 function compile(text: string, files: Record<string, string> = {}) {
@@ -73,8 +74,19 @@ const EXPECTED: Record<DiagnosticCode, [spanText: string, message: string | RegE
   E0702: ["", "no WebGPU adapter matching `no-such-adapter` was found"],
   E0704: ["", "the training split holds -Infinity (example 1, feature 1) after the data pipeline"],
   E0705: ["xor(n: 1) |> split(val: 0.5)", "the training split is empty: the data has 1 example and the held-out shares take 1"],
+  E0810: ["ensemble = snapshot()", "`snapshot` keeps the weights at the end of each SGDR or cyclic cycle, but this schedule has no cycles"],
+  E0811: ["ensemble = snapshot(last: 3)", "`snapshot` averages the last 3 cycle ends, but the schedule completes only 2 cycles in the run's 5 epochs (40 steps)"],
   E0703: ["", "belongs to another model: parameter `dense_0.weight` is [3, 2] in the checkpoint but [4, 2] in the model"],
+  E0820: ["", "tensor `dense_0.weight` has shape [3, 2], but the model's parameter is [4, 2]"],
+  E0821: ["", "op `norm_stats` (node 5) has no ONNX mapping in dslc"],
+  E0822: ["", "the ensemble's members output log-probabilities (the model is trained with `nll` or `kl_div`), and exported models have no exp op to average them as probabilities"],
+  E0830: ["", "the weights have no tensor `dense_0.weight`, which M needs"],
+  E0831: ["", "a batch of 2 examples of shape [2] has 4 values, but 3 were given"],
+  E0832: ["", "the largest batch must be a whole number of examples above 0, not 0"],
   W0701: ["", /^W0701 the initial loss is \d+\.?\d*, but about 1\.099 is expected \(ln 3 for 3 equally likely classes\)$/],
+  E0801: ["0.1", '`--set lr="fast"` gives a string, but `let lr` is a number'],
+  E0802: ["", /^the search log `.*log\.jsonl` belongs to another study \(model\.dl, study [0-9a-f]{16}\); this file's text is study [0-9a-f]{16}$/],
+  W0801: ["", /^the best `lr` \(\S+\) lies in the highest 10% of its range loguniform\(1\.000e-5, 0\.001\) \(log scale\)$/],
   W0702: ["", /^W0702 the update\/weight ratio of `dense_0\.weight` is \d\.\de-\d+ at step 16 \(healthy is about 1e-3\)$/],
   W0001: ["h", "`h` is computed but never used"],
   W0101: ["1", "batchnorm in training mode with batch size 1 normalizes every feature to β"],
@@ -137,6 +149,17 @@ describe("diagnostic codes", () => {
       });
       continue;
     }
+    if (code === "E0801" || code === "E0802" || code === "W0801") {
+      it(`${code}: ${info.title} (given \`--set\`, or by \`dslc search\`)`, async () => {
+        const { bad, good } = await searchCodeFindings(code, info.bad, info.good);
+        expect(bad.map((f) => f.code)).toEqual([code]);
+        const [spanText, message] = EXPECTED[code];
+        expect(bad[0]!.message).toMatch(message);
+        if (bad[0]!.span) expect(info.bad.slice(bad[0]!.span.start, bad[0]!.span.end)).toBe(spanText);
+        expect(good).toEqual([]);
+      });
+      continue;
+    }
     if (code === "E0113") {
       it(`${code}: ${info.title} (in the language server; tests/lsp/torture.test.ts drives it end to end)`, () => {
         const refused = sizeBudget(info.bad.repeat(Math.ceil(1_000_001 / info.bad.length)).slice(0, 1_000_050));
@@ -144,6 +167,44 @@ describe("diagnostic codes", () => {
         expect(refused!.message.split("\nhelp: ")[0]).toMatch(EXPECTED[code][1]);
         expect(sizeBudget(info.good)).toBeUndefined();
         expect(compile(info.good).diagnostics).toEqual([]);
+      });
+      continue;
+    }
+    if (code === "E0820" || code === "E0821" || code === "E0822") {
+      it(`${code}: ${info.title} (when exporting; tests/export/ covers the command)`, async () => {
+        const { buildInference } = await import("../../compiler/export/build.js");
+        const { buildEnsemble } = await import("../../compiler/export/ensemble.js");
+        const { writeOnnx } = await import("../../runtime/inference/onnx.js");
+        const { randomWeights } = await import("../export/models.js");
+        const good = compile(info.good).program!;
+        const bad = compile(info.bad).program!;
+        const attempt = (program: typeof good, weights: ReturnType<typeof randomWeights>) => {
+          if (code === "E0822") return buildEnsemble(program, [weights, weights]);
+          const exported = buildInference(program, weights);
+          return writeOnnx(exported.program, exported.weights);
+        };
+        // E0820: the good example's weights in the bad example's model.
+        expect(() => attempt(bad, randomWeights(code === "E0820" ? good : bad, 1))).toThrow(expect.objectContaining({ code, message: EXPECTED[code][1] }));
+        expect(() => attempt(good, randomWeights(good, 1))).not.toThrow();
+      });
+      continue;
+    }
+    if (code === "E0830" || code === "E0831" || code === "E0832") {
+      it(`${code}: ${info.title} (when an exported model loads or predicts; tests/inference/ covers the files)`, async () => {
+        const { evalInference, randomWeights } = await import("../inference/eval-program.js");
+        const { CpuInference } = await import("../../runtime/inference/cpu.js");
+        const { WebGpuInference } = await import("../../runtime/inference/webgpu.js");
+        const { planInference } = await import("../../codegen/inference/forward.js");
+        const program = evalInference(compile(info.bad).program!);
+        const weights = randomWeights(program, 1);
+        const attempt = () => {
+          if (code === "E0830") return new CpuInference(program, new Map());
+          if (code === "E0831") return new CpuInference(program, weights).run(new Float32Array(3), 2);
+          // The largest batch is checked before the device is touched.
+          return new WebGpuInference(undefined as never, planInference(program), weights, 0);
+        };
+        expect(attempt).toThrow(expect.objectContaining({ code, message: EXPECTED[code][1] }));
+        expect(new CpuInference(program, weights).run(new Float32Array(4), 2)).toHaveLength(6);
       });
       continue;
     }
@@ -170,7 +231,7 @@ describe("diagnostic codes", () => {
       expect(info.bad.slice(found!.span!.start, found!.span!.end)).toBe(spanText);
       expect(found!.message).toBe(message);
       expect(found!.severity).toBe(code.startsWith("E") ? "error" : "warning");
-      // A file with a `search` block checks clean, but `dslc train` refuses to run the search (E0601).
+      // The good example of a `search` code is only checked: its search is `dslc search`'s (tests/search/).
       const good = info.good.includes("search {") ? checkText(info.good) : compile(info.good, "files" in info ? info.files : {});
       expect(good.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
     });

@@ -17,7 +17,7 @@ describe("docs/diagnostics.md", () => {
     for (const [code, info] of Object.entries(DIAGNOSTIC_CODES)) {
       const severity = code.startsWith("E") ? "error" : "warning";
       // Run-time codes have no source location to render; their section says when they appear.
-      expect(text).toContain("atRunTime" in info || "languageServer" in info ? `## ${code}: ${info.title}` : `${severity}[${code}]`);
+      expect(text).toContain("atRunTime" in info || "languageServer" in info || "bySearch" in info ? `## ${code}: ${info.title}` : `${severity}[${code}]`);
     }
   });
 });

@@ -102,7 +102,8 @@ function harness(spec: BuiltinSpec, args: Map<string, string>, place: Placement)
     case "clip":
       return `${place.lets}${model("2", "  return x |> dense(3)\n")}${train({ extra: `  clip = ${place.call}\n` })}`;
     case "ensemble":
-      return `${place.lets}${model("2", "  return x |> dense(3)\n")}${train({ extra: `  ensemble = ${place.call}\n` })}`;
+      // A snapshot ensemble needs cycles: five of one epoch each.
+      return `${place.lets}${model("2", "  return x |> dense(3)\n")}${train({ schedule: "sgdr(t0: 1 epochs)", extra: `  ensemble = ${place.call}\n` })}`;
     case "distribution":
       return searchHarness(place, `  lr ~ ${place.call}\n  trials 2\n  epochs 1\n`);
   }
@@ -225,6 +226,7 @@ const VALUES: Record<string, [string, string]> = {
   "distribution:uniform.lo": ["0.02", "0.03"],
   "loguniform.lo": ["0.02", "0.03"],
   "int_uniform.lo": ["0", "2"],
+  "int_uniform.hi": ["4", "5"],
   "choice.values": ["[0.1, 0.2]", "[0.3]"],
   "cyclic.base_lr": ["0.02", "0.03"],
   "xor.n": ["40", "80"],
@@ -364,7 +366,11 @@ function compile(text: string): Outcome {
   const errors = result.diagnostics.filter((d) => d.severity === "error" && d.code !== "E0601").map((d) => `${d.code} ${d.message}`);
   const refusals = result.diagnostics.filter((d) => d.code === "E0601").map((d) => d.message).sort();
   // Names (of parameters, nodes) depend on where a layer is written (a block prefixes them); what runs does not.
-  const program = result.program && JSON.stringify(result.program, (key, value) => (key === "name" ? undefined : value));
+  // A search block's builtins shape the search (its elaborated space), not the program one trial trains.
+  const runs = { program: result.program, search: result.frontend.check.searchSpace };
+  // Where an argument is written (spans) is not what runs; a resolved call's arguments are a Map.
+  const ignored = new Set(["name", "span", "written"]);
+  const program = result.program && JSON.stringify(runs, (key, value: unknown) => (ignored.has(key) ? undefined : value instanceof Map ? Object.fromEntries(value) : value));
   return { program, refusals, errors };
 }
 
@@ -377,9 +383,9 @@ const seenRefusals = new Set<string>();
 
 describe("every argument of every builtin takes effect or is refused by name", () => {
   for (const spec of ALL_BUILTINS) {
-    // An augmentation is refused with `augment` only while `augment` itself is refused; `search` always is.
+    // An augmentation is refused with `augment` only while `augment` itself is refused.
     const enclosedBy = ENCLOSED_BY[spec.category];
-    const enclosing = (enclosedBy === "search" || (enclosedBy !== undefined && NOT_YET[enclosedBy] !== undefined) ? enclosedBy : undefined) ?? ENCLOSING[spec.name];
+    const enclosing = (enclosedBy !== undefined && NOT_YET[enclosedBy] !== undefined ? enclosedBy : undefined) ?? (NOT_YET[ENCLOSING[spec.name] ?? ""] ? ENCLOSING[spec.name] : undefined);
     const whole = enclosing ?? (NOT_YET[spec.name] ? spec.name : undefined);
     it(`${spec.category} ${spec.name}`, () => {
       // The builtin on its own (required arguments only).
@@ -442,7 +448,7 @@ describe("every setting of `train` takes effect or is refused by name", () => {
     shuffle: ["false", "true"],
     drop_last: ["true", "false"],
     clip: ["grad_norm(max: 1)", "grad_value(max: 0.5)"],
-    ensemble: ["independent(members: 2)", "snapshot()"],
+    ensemble: ["independent(members: 2)", "independent(members: 3)"],
     monitor: ["[train_loss]", "[train_loss, lr]"],
     compat: ["caffe", "keras"],
     precision: ["mixed", "f32"],
