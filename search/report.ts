@@ -10,6 +10,7 @@ import { uniqueIds } from "../runtime/report/charts.js";
 import type { BorderWarning } from "./border.js";
 import type { TrialResult } from "./plan.js";
 import { describeRange, formatValue, type Dimension, type SearchSpace } from "./space.js";
+import { metricText } from "./table.js";
 
 async function panel(space: SearchSpace, dimension: Dimension, results: readonly TrialResult[]): Promise<string> {
   const values = results
@@ -48,7 +49,7 @@ export async function writeSearchReport(file: string, title: string, space: Sear
 <h1>${escapeHtml(title)}</h1>
 <p>${results.length} trials in ${space.stages.length} stage${space.stages.length === 1 ? "" : "s"}, ranked by <code>${escapeHtml(space.metric)}</code> (${space.mode === "max" ? "higher" : "lower"} is better), seed ${space.seed}.
 Ranges: ${space.dimensions.map((d) => `<code>${escapeHtml(`${d.name} ~ ${describeRange(d.range)}`)}</code>`).join(", ")}.</p>
-${best ? `<p><strong>Best:</strong> ${space.dimensions.map((d) => `<code>${escapeHtml(`${d.name} = ${formatValue(best.params[d.name]!)}`)}</code>`).join(", ")}: ${escapeHtml(space.metric)} ${best.metric}</p>` : "<p>No trial finished.</p>"}
+${best ? `<p><strong>Best:</strong> ${space.dimensions.map((d) => `<code>${escapeHtml(`${d.name} = ${formatValue(best.params[d.name]!)}`)}</code>`).join(", ")}: ${escapeHtml(space.metric)} ${metricText(best)}</p>` : "<p>No trial finished.</p>"}
 <h2>The metric against each hyperparameter</h2>
 <p>Each point is a trial; a later stage samples a range narrowed around the best trials. A best value at the edge of a panel suggests widening that range.</p>
 <div class="panels">${panels.map((svg) => `<div>${svg}</div>`).join("\n")}</div>

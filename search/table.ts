@@ -4,7 +4,8 @@ import { clock, ProgressBar } from "../cli/progress.js";
 import type { StagePlan, TrialResult } from "./plan.js";
 import { formatValue, type SearchSpace } from "./space.js";
 
-function metricText(result: TrialResult): string {
+/** A trial's metric as the tables and notes print it (4 significant digits); JSON and CSV keep every digit. */
+export function metricText(result: TrialResult): string {
   return result.metric === null ? "failed" : result.metric.toPrecision(4);
 }
 

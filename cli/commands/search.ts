@@ -13,7 +13,7 @@ import { WorkerPool } from "../../search/runner.js";
 import { searchSpace } from "../../search/space.js";
 import { JsonlTrialStore, StudyLogError } from "../../search/store.js";
 import { runStudy } from "../../search/study.js";
-import { formatTable, LiveTable } from "../../search/table.js";
+import { formatTable, LiveTable, metricText } from "../../search/table.js";
 import type { TrialResult } from "../../search/plan.js";
 
 /** The study's folder unless --out names another: beside the .dl file, named after it. */
@@ -103,7 +103,7 @@ export async function searchCommand(args: ParsedArgs, io: CliIO): Promise<number
       return 1;
     }
     const command = `dslc train ${file} ${space.dimensions.map((d) => setArgument(d.name, best.params[d.name]!)).join(" ")}`;
-    io.stderr(`note: the best trial (stage ${best.stage + 1}, trial ${best.trial + 1}) reached ${space.metric} ${best.metric}; train it with its values:\n  ${command}\n`);
+    io.stderr(`note: the best trial (stage ${best.stage + 1}, trial ${best.trial + 1}) reached ${space.metric} ${metricText(best)}; train it with its values:\n  ${command}\n`);
     return 0;
   } finally {
     process.off("SIGINT", onSigint);
