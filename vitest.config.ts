@@ -4,5 +4,7 @@ export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
     testTimeout: 60_000,
+    // Hooks start language servers and worker processes from the sources (tsx): seconds on a busy machine.
+    hookTimeout: 60_000,
   },
 });

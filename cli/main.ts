@@ -45,7 +45,7 @@ const COMMANDS: Command[] = [
     name: "check",
     usage: "dslc check FILE… [--format human|json] [--deny-warnings] [--memory]",
     summary: "Parse and check .dl files: syntax, names, arguments, shapes, data and training settings",
-    details: "Prints every problem found, rustc-style, with the file, line and column, the source line, and a help line.\nWith --memory, also lowers the file as training would (reporting what the backends cannot run yet, E0601)\nand prints the device memory it needs on WebGPU: parameters, gradients, optimizer state, activations\n(shared by liveness), the batch and the total, with E0602 for anything beyond WebGPU's default limits.\nExit status: 0 when no errors, 1 when errors were found (or warnings, with --deny-warnings), 2 on a usage error.",
+    details: "Prints every problem found, rustc-style, with the file, line and column, the source line, and a help line.\nThe file is also lowered as `dslc train` would, so what the backends cannot run yet (E0601) is an error\nhere too. With --memory, also prints the device memory it needs on WebGPU: parameters, gradients,\noptimizer state, activations (shared by liveness), the batch and the total, with E0602 for anything beyond WebGPU's default limits.\nExit status: 0 when no errors, 1 when errors were found (or warnings, with --deny-warnings), 2 on a usage error.",
     flags: [
       { name: "format", values: ["human", "json"], doc: "`json` prints one JSON object per diagnostic on stdout (and `{\"memory\": …}` with --memory)." },
       { name: "deny-warnings", doc: "Treat warnings as errors for the exit status." },

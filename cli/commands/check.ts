@@ -1,8 +1,8 @@
-// `dslc check FILE…`: parse and check, print diagnostics; exit 0 when clean, 1 when errors were found. With
-// --memory, also lower the file as training would and report the device memory it needs and whether it
-// fits WebGPU's default limits.
+// `dslc check FILE…`: parse, check and lower the file as training would, print diagnostics; exit 0 when
+// clean, 1 when errors were found. Lowering is part of checking because what `check` accepts must be exactly
+// what `train` runs: a construct the backends refuse (E0601, E0810, …) is reported here too. With --memory,
+// also report the device memory training needs and whether it fits WebGPU's default limits.
 import { compileProgram } from "../../compiler/compile.js";
-import { runFrontend } from "../../compiler/frontend.js";
 import { formatMemory, memoryOf } from "../budget.js";
 import { renderDiagnostics, renderJsonLines, renderSummary } from "../../compiler/diagnostics/render.js";
 import { readSource, type CliIO } from "../io.js";
@@ -22,18 +22,14 @@ export function checkCommand(args: ParsedArgs, io: CliIO): number {
   for (const file of args.positional) {
     const text = readSource(file);
     let diagnostics;
-    let source;
     let report: string | undefined;
+    const compiled = compileProgram(text, file);
+    const source = compiled.frontend.source;
+    diagnostics = compiled.diagnostics;
     if (memory) {
-      const compiled = compileProgram(text, file);
-      source = compiled.frontend.source;
       const measured = compiled.program && memoryOf(compiled.program, compiled);
-      diagnostics = [...compiled.diagnostics, ...(measured?.diagnostics ?? [])];
+      diagnostics = [...diagnostics, ...(measured?.diagnostics ?? [])];
       if (measured) report = json ? JSON.stringify({ memory: { file, ...measured.report } }) + "\n" : formatMemory(file, measured.report);
-    } else {
-      const result = runFrontend(text, file);
-      source = result.source;
-      diagnostics = result.diagnostics;
     }
     const errors = diagnostics.filter((d) => d.severity === "error" || denyWarnings);
     failed ||= errors.length > 0;

@@ -49,6 +49,22 @@ describe("dslc check", () => {
     expect(lines).toEqual([expect.objectContaining({ file: p, code: "E0303", severity: "error", line: 2, column: 3 })]);
   });
 
+  it("reports what `dslc train` would refuse (lowering: E0601, E0810), so it accepts exactly what train runs", async () => {
+    const train = (setting: string, model = "x |> dense(3)") =>
+      `model M(x: f32[N, 2]) -> f32[N, 3] {\n  return ${model}\n}\ntrain {\n  data = spirals(classes: 3) |> split(val: 0.2)\n  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  ${setting}\n  epochs 5\n}\n`;
+    const snapshot = file("snapshot.dl", train("ensemble = snapshot()"));
+    const checked = await dslc("check", snapshot);
+    const trained = await dslc("train", snapshot, "--backend", "cpu");
+    expect(checked.code).toBe(1);
+    expect(trained.code).toBe(1);
+    expect(checked.stderr).toMatch(/^error\[E0810\]: `snapshot` keeps the weights/);
+    expect(trained.stderr).toContain(checked.stderr.split("\n")[0]);
+    const json = await dslc("check", snapshot, "--format", "json");
+    expect(json.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l).code)).toEqual(["E0810"]);
+    // With a schedule that has enough cycles, both accept it.
+    expect((await dslc("check", file("cycles.dl", train("ensemble = snapshot()\n  schedule = sgdr(t0: 1 epochs)")))).code).toBe(0);
+  });
+
   it("checks several files and fails if any fails", async () => {
     expect((await dslc("check", file("a.dl", GOOD), file("b.dl", BAD))).code).toBe(1);
   });

@@ -50,6 +50,15 @@ describe("diagnostics", () => {
     expect(await client.diagnostics(uri, () => true, 3)).toEqual([]);
   });
 
+  it("publishes what `dslc train` would refuse (a lowering error), as `dslc check` does", async () => {
+    const doc = "file:///virtual/snapshot.dl";
+    const text = "model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(3)\n}\ntrain {\n  data = spirals(classes: 3) |> split(val: 0.2)\n  loss = cross_entropy()\n  optimizer = sgd(lr: 0.1)\n  ensemble = snapshot()\n  epochs 5\n}\n";
+    await client.open(doc, text);
+    const diagnostics = await client.diagnostics(doc, (d) => d.length > 0);
+    expect(diagnostics.map((d) => d.code)).toEqual(["E0810"]);
+    expect(diagnostics[0]!.range.start).toEqual(positionOf(text, "ensemble = snapshot()"));
+  });
+
   it("reports a semantic error in one model while another has a syntax error", async () => {
     const doc = "file:///virtual/two.dl";
     await client.open(doc, "model A(x: f32[N, 2]) -> f32[N, 2] {\n  return x |> dense(2\n}\n\nmodel B(x: f32[N, 2]) -> f32[N, 2] {\n  return x |> dropout(3)\n}\n");
