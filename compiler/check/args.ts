@@ -291,6 +291,26 @@ function fits(expr: A.Expr, type: ArgType, scope: ArgScope): boolean {
   }
 }
 
+/** The first `a.b` in an arithmetic expression. */
+function findMember(expr: A.Expr): A.Member | undefined {
+  switch (expr.kind) {
+    case "Member":
+      return expr;
+    case "Paren":
+      return findMember(expr.inner);
+    case "Negate":
+      return findMember(expr.operand);
+    case "Binary":
+      return findMember(expr.left) ?? findMember(expr.right);
+    default:
+      return undefined;
+  }
+}
+
+function memberText(expr: A.Expr): string {
+  return expr.kind === "Member" ? `${memberText(expr.object)}.${expr.property.name}` : expr.kind === "Name" ? expr.name : "…";
+}
+
 function checkNumber(expr: A.Expr, type: Extract<ArgType, { t: "number" }>, ctx: CheckContext, scope: ArgScope, what: string): ArgValue {
   if (expr.kind === "String" || expr.kind === "Bool" || expr.kind === "List" || expr.kind === "Call" || expr.kind === "Pipeline" || expr.kind === "Sequence") {
     return mismatch(ctx, expr, type, what);
@@ -299,6 +319,16 @@ function checkNumber(expr: A.Expr, type: Extract<ArgType, { t: "number" }>, ctx:
     ctx.report("E0201", expr.span, `${what} expects a plain number, found a duration (\`${expr.raw} ${expr.unit}\`)`, {
       label: "remove the unit",
       help: `write \`${expr.raw}\``,
+    });
+    return undefined;
+  }
+  // `a.b` names a layer's parameter (`fc1.weight`) and has no number: left alone it would read as a value
+  // known only later (a block's parameter), which nothing downstream could give it.
+  const member = findMember(expr);
+  if (member) {
+    ctx.report("E0201", member.span, `${what} expects ${describeType(type)}, found \`${memberText(member)}\`, which names a layer's parameter`, {
+      label: "not a number",
+      help: "write a number or the name of a `let` or block parameter; a `.` only names a layer's parameter, e.g. `fc1.weight`",
     });
     return undefined;
   }

@@ -83,6 +83,14 @@ describe("values", () => {
     expect(codes(train("  schedule = step(step_size: 2 epochs)\n"))).toEqual([]);
   });
 
+  it("refuses `a.b` where a number is meant, in a model and in a block (it reached lowering as an unknown size)", () => {
+    expect(codes("model M(x: f32[N, 2]) -> f32[N, 3] {\n  return x |> dense(w.idth)\n}\n")).toEqual(["E0201"]);
+    const block = "block B(x: f32[N, C, H, W], channels: int) {\n  return x |> conv2d(c.hannels, kernel: 3, padding: 1)\n}\n";
+    const model = "model M(x: f32[N, 1, 4, 4]) -> f32[N, 3] {\n  return x |> B(channels: 4) |> flatten |> dense(3)\n}\n";
+    expect(codes(block + model)).toEqual(["E0201"]);
+    expect(codes("let k = 2\nmodel M(x: f32[N, 2]) -> f32[N, 4] {\n  return x |> dense(k * (a.b + 1))\n}\n")).toEqual(["E0201"]);
+  });
+
   it("needs momentum for Nesterov, as PyTorch does", () => {
     expect(codes(train("").replace("sgd(lr: 0.1)", "sgd(lr: 0.1, nesterov: true)"))).toEqual(["E0202"]);
     expect(codes(train("").replace("sgd(lr: 0.1)", "sgd(lr: 0.1, momentum: 0.9, nesterov: true)"))).toEqual([]);
