@@ -10,12 +10,21 @@ import type { KernelSource } from "./kernels.js";
 /** Floats in the metrics buffer: Σ loss·batch, correct predictions, top-k hits, the last step's loss. */
 export const METRICS_FLOATS = 4;
 
+/** What the metrics read: the logits or outputs (`output`), the labels, and how to classify them. */
+export interface MetricsSpec {
+  output: number;
+  labels: number;
+  classes: number | undefined;
+  threshold?: number;
+}
+
 /**
- * Accumulates the batch's loss (times the batch size) and, for classification, the correct and top-k
- * predictions, and keeps the last loss for logging. One thread per example row would race on the sums; the
- * batch is small next to the step's matmuls, so one invocation walks it.
+ * The metrics' statements for one invocation: `loss` is the step's loss (an expression), and the arrays
+ * `out` (outputs), `labels` and `metrics` are bound under the names given. A loss kernel that ends in one
+ * invocation runs them itself (codegen/wgsl/fuse.ts), so the metrics need no dispatch of their own.
  */
-export function emitMetrics(loss: number, output: number, labels: number, classes: number | undefined, threshold?: number): KernelSource {
+export function metricsCode(spec: MetricsSpec, loss: string, names: { out: string; labels: string; metrics: string }): string {
+  const { classes, threshold } = spec;
   // A one-column classifier with a binary loss predicts class 1 above the threshold; the label is always in its top 2.
   const binary = classes === 1 && threshold !== undefined;
   const counts = binary
@@ -44,6 +53,18 @@ export function emitMetrics(loss: number, output: number, labels: number, classe
   metrics[1] = metrics[1] + correct;
   metrics[2] = metrics[2] + topk;`
     : "";
+  const rename = (code: string) => code.replace(/\bout\[/g, `${names.out}[`).replace(/\blabels\[/g, `${names.labels}[`).replace(/\bmetrics\[/g, `${names.metrics}[`);
+  // The loss expression is inserted after renaming: it names the caller's own buffers.
+  return `${rename("metrics[0] = metrics[0] + LOSS * f32(globals.batch);\n  metrics[3] = LOSS;").replace(/LOSS/g, loss)}
+  ${rename(counts)}`;
+}
+
+/**
+ * Accumulates the batch's loss (times the batch size) and, for classification, the correct and top-k
+ * predictions, and keeps the last loss for logging. One thread per example row would race on the sums; the
+ * batch is small next to the step's matmuls, so one invocation walks it.
+ */
+export function emitMetrics(loss: number, output: number, labels: number, classes: number | undefined, threshold?: number): KernelSource {
   return {
     label: "metrics",
     bindings: [{ node: loss, write: false }, { node: output, write: false }, { node: labels, write: false }, { node: "metrics", write: true }],
@@ -54,9 +75,7 @@ export function emitMetrics(loss: number, output: number, labels: number, classe
 @group(0) @binding(4) var<storage, read_write> metrics: array<f32>;
 @compute @workgroup_size(1)
 fn main() {
-  metrics[0] = metrics[0] + loss[0] * f32(globals.batch);
-  metrics[3] = loss[0];
-  ${counts}
+  ${metricsCode({ output, labels, classes, threshold }, "loss[0]", { out: "out", labels: "labels", metrics: "metrics" })}
 }
 `,
   };
@@ -70,7 +89,7 @@ const PROBE_THREADS = 64;
  * at the tensor's index in the program; the host forms ‖Δθ‖/‖θ‖ and the global gradient norm. `before` holds
  * the parameters copied before the step.
  */
-export function emitProbe(chunk: number, tensors: { offset: number; count: number; index: number }[]): KernelSource {
+export function emitProbe(chunk: number, tensors: { offset: number; count: number; index: number; decay?: number }[]): KernelSource {
   const list = (values: number[]) => `array<u32, ${values.length}>(${values.map((v) => `${v}u`).join(", ")})`;
   return {
     label: `probe of update/weight ratios and gradient norms, chunk ${chunk}`,
@@ -89,6 +108,8 @@ export function emitProbe(chunk: number, tensors: { offset: number; count: numbe
 var<private> offsets = ${list(tensors.map((t) => t.offset))};
 var<private> counts = ${list(tensors.map((t) => t.count))};
 var<private> indices = ${list(tensors.map((t) => t.index))};
+// The c of an L2 term folded into the update (codegen/wgsl/l2-fold.ts): the gradient is g + c·θ_before.
+var<private> decays = array<f32, ${tensors.length}>(${tensors.map((t) => f32(t.decay ?? 0)).join(", ")});
 var<workgroup> partial: array<vec3f, ${PROBE_THREADS}>;
 @compute @workgroup_size(${PROBE_THREADS})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -99,7 +120,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   for (var i = lid; i < n; i = i + ${PROBE_THREADS}u) {
     let old = before[start + i];
     let d = params[start + i] - old;
-    let g = grads[start + i];
+    let g = grads[start + i] + decays[k] * old;
     acc = acc + vec3f(d * d, old * old, g * g);
   }
   partial[lid] = acc;

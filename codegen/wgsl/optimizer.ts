@@ -36,6 +36,12 @@ export interface OptimizerKernelOptions {
    * the momentum path by its own group's value (as PyTorch skips it for a group whose momentum is 0).
    */
   groups?: { buffer: string; runs: { start: number; group: number }[]; momentum: boolean };
+  /**
+   * A gradient term c·p folded out of the graph (an L2 penalty, codegen/wgsl/l2-fold.ts): WGSL defining
+   * `fn l2Decay(i: u32) -> f32`, the c of element i. The body then reads g[i] + c·p[i], with p[i] as it is
+   * before the update, where the graph would have summed the term into the gradient buffer.
+   */
+  l2Decay?: string;
 }
 
 /** The weight decay as WGSL: a literal, or an expression when it differs per group. */
@@ -192,13 +198,15 @@ export function emitOptimizer(spec: OptimizerSpec, param: number | string, grad:
   // g[i] that ends squareAvg[i]).
   const clipped = clip === undefined ? undefined : clip.kind === "value" ? `clamp(g[i], ${f32(-clip.max)}, ${f32(clip.max)})` : `g[i] * clip[${clip.coefficient}u]`;
   const clippedBody = clipped === undefined ? update : `let clippedGrad = ${clipped};\n  ${update.replace(/\bg\[i\]/g, "clippedGrad")}`;
-  const body = groups ? groupedBody(clippedBody) : clippedBody;
+  if (options.l2Decay && (clip || groups)) throw new Error("internal: an L2 term folds into the update only without clipping and parameter groups");
+  const decayedBody = options.l2Decay ? `let l2Grad = g[i] + l2Decay(i) * p[i];\n  ${update.replace(/\bg\[i\]/g, "l2Grad")}` : clippedBody;
+  const body = groups ? groupedBody(decayedBody) : decayedBody;
   return {
     label: `${spec.kind} update ${typeof param === "number" ? `#${param}` : "of all parameters"}`,
     bindings,
     dispatch: { kind: "elements", shape: [count] },
     code: `${GLOBALS_WGSL}${decl}
-${groups ? groupLookup(groups.runs) : ""}@compute @workgroup_size(64)
+${groups ? groupLookup(groups.runs) : ""}${options.l2Decay ?? ""}@compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * 64u;
   if (i >= ${count}u) { return; }

@@ -9,8 +9,11 @@ import { flatKey, flatLayout, type FlatLayout } from "../../runtime/webgpu/layou
 import { matmul, type Epilogue, type KernelSource } from "./kernels.js";
 import { emitNode } from "./emit.js";
 import { conv2dKernel } from "./ops/conv.js";
-import { elementwiseGroups, emitFused, isElementwise } from "./fuse.js";
-import { emitMetrics, emitProbe } from "./metrics.js";
+import { columnSumsIntoProducers, elementwiseGroups, emitColumnSums, emitFused, foldedNormRows, foldedRunningUpdates, hasFusedInput, mergedColumnSums, mergedLossGrads } from "./fuse.js";
+import { softmaxCrossEntropyWithGrad } from "./ops/loss.js";
+import { normGradSumsKernel, normStatsKernel } from "./ops/norm.js";
+import { decayLookup, emitPenaltyLoss, foldL2, type L2Fold } from "./l2-fold.js";
+import { emitMetrics, emitProbe, type MetricsSpec } from "./metrics.js";
 import { emitOptimizer, supportsOptimizer, type OptimizerKernelOptions } from "./optimizer.js";
 import { CLIP_BUFFER, clipCoefficientIndex, emitClipCoefficient, emitGradSquares, emitMaxNorm } from "./constraints.js";
 import { emitAugmentations } from "./augment.js";
@@ -99,7 +102,19 @@ export function planForward(nodes: ProgramNode[], targets: number[], options: { 
   return modePlan({ nodes }, targets, false, options.fuse ?? true);
 }
 
-function modePlan(program: Pick<Program, "nodes">, targets: number[], training: boolean, fuse: boolean): ModePlan {
+/** What the fusion scheduler may fold into the loss's kernel: the metrics, which it marks `taken`. */
+interface LossExtras {
+  l2?: { fold: L2Fold; layout: FlatLayout };
+  metrics?: { spec: MetricsSpec; loss: number; taken?: boolean };
+}
+
+function modePlan(program: Pick<Program, "nodes">, targets: number[], training: boolean, fuse: boolean, extras: LossExtras = {}): ModePlan {
+  const l2 = extras.l2;
+  const takeMetrics = (id: number) => {
+    if (!extras.metrics || extras.metrics.loss !== id) return undefined;
+    extras.metrics.taken = true;
+    return extras.metrics.spec;
+  };
   const { nodes } = program;
   const need = neededNodes(nodes, targets, training);
   const aliases = new Map<number, number>();
@@ -110,10 +125,41 @@ function modePlan(program: Pick<Program, "nodes">, targets: number[], training: 
   // Values the matmul epilogues produce, and the targets, keep their own buffers.
   const fixed = new Set<number>([...targets, ...absorbed, ...[...epilogues.values()].map((e) => e.output)]);
   const internal = fuse ? elementwiseGroups(nodes, need, consumers, fixed, training) : new Set<number>();
+  const statsUpdates = fuse ? foldedRunningUpdates(nodes, need, training) : new Map<number, ProgramNode>();
+  const normRows = fuse ? foldedNormRows(nodes, need, consumers) : new Map<number, ProgramNode[]>();
+  const producerSums = fuse ? columnSumsIntoProducers(nodes, need, consumers, new Set(targets), fixed, internal, training) : new Map<number, ProgramNode>();
+  const lossGrads = fuse ? mergedLossGrads(nodes, need, consumers, new Set(targets)) : new Map<number, { grad: ProgramNode; sum?: ProgramNode }>();
+  const foldedSums = [...producerSums.values(), ...[...lossGrads.values()].flatMap((l) => (l.sum ? [l.sum] : []))];
+  const columnSums = fuse ? mergedColumnSums(nodes, need, consumers, new Set(targets), new Set(foldedSums.map((n) => n.id))) : new Map<number, ProgramNode[]>();
+  const foldedUpdates = new Set([...statsUpdates.values(), ...foldedSums, ...[...normRows.values()].flat(), ...[...columnSums.values()].flatMap((g) => g.slice(0, -1)), ...[...lossGrads.values()].map((l) => l.grad)].map((u) => u.id));
   for (const node of nodes) {
-    if (!need[node.id] || absorbed.has(node.id) || internal.has(node.id)) continue;
-    if (fuse && !fixed.has(node.id) && isElementwise(node.op) && node.inputs.some((i) => internal.has(i))) {
-      kernels.push(emitFused(node, nodes, internal, resolve, training));
+    if (!need[node.id] || absorbed.has(node.id) || internal.has(node.id) || foldedUpdates.has(node.id)) continue;
+    if (fuse && !fixed.has(node.id) && (hasFusedInput(node, internal, training) || producerSums.has(node.id))) {
+      kernels.push(emitFused(node, nodes, internal, resolve, training, consumers, producerSums.get(node.id)));
+      continue;
+    }
+    const update = statsUpdates.get(node.id);
+    if (update) {
+      kernels.push(normStatsKernel({ ...node, inputs: node.inputs.map(resolve) }, nodes, { ...update, inputs: update.inputs.map(resolve) }));
+      continue;
+    }
+    const lossGrad = lossGrads.get(node.id);
+    if (lossGrad) {
+      kernels.push(softmaxCrossEntropyWithGrad(node, lossGrad.grad, nodes, resolve, takeMetrics(node.id), lossGrad.sum));
+      continue;
+    }
+    const sums = columnSums.get(node.id);
+    if (sums) {
+      kernels.push(emitColumnSums(sums, nodes, resolve));
+      continue;
+    }
+    if (node.op === "l2_penalty_loss") {
+      kernels.push(emitPenaltyLoss(l2!.fold.loss!, l2!.layout, nodes, resolve, takeMetrics(node.id)));
+      continue;
+    }
+    const rows = normRows.get(node.id);
+    if (rows) {
+      kernels.push(normGradSumsKernel({ ...node, inputs: node.inputs.map(resolve) }, nodes, rows));
       continue;
     }
     const epilogue = epilogues.get(node.id);
@@ -147,23 +193,29 @@ export function planKernels(program: Program, options: { fuse?: boolean; binding
   if (!supportsOptimizer(program.optimizer)) throw new UnsupportedOnWebGpu(`the optimizer \`${program.optimizer.kind}\` has no WebGPU kernel yet`);
   const classes = program.task === "classification" ? (program.nodes[program.output]!.shape[1] as number) : undefined;
   const threshold = binaryThreshold(program.nodes);
-  const train = modePlan(program, [program.loss, program.output, ...program.paramGrads, ...program.sideEffects], true, fuse);
   // One dispatch updates every parameter: parameters, gradients and moments are flat buffers.
   // One update per chunk of parameters (a chunk fits one storage binding; runtime/webgpu/layout.ts).
   const layout = flatLayout(program, options.bindingLimit);
+  // The L2 penalty's loss term and gradient terms, planned as one reduction and as part of the update
+  // (codegen/wgsl/l2-fold.ts says when it cannot be).
+  const fold = fuse ? foldL2(program, layout, { gradients: !program.clip && !program.optimizer.groups && program.optimizer.kind !== "lbfgs" }) : undefined;
+  const l2 = fold && { fold, layout };
+  const metrics = { spec: { output: program.output, labels: program.labels, classes, threshold }, loss: program.loss, taken: false };
+  const train = modePlan(fold ? { nodes: fold.nodes } : program, [program.loss, program.output, ...program.paramGrads, ...program.sideEffects], true, fuse, { l2, metrics: fuse ? metrics : undefined });
   train.kernels.push(...clipKernels(program, layout));
   const clip = program.clip && (program.clip.kind === "value" ? { kind: "value" as const, max: program.clip.max } : { kind: "norm" as const, buffer: CLIP_BUFFER, coefficient: clipCoefficientIndex(layout.chunks.length) });
   const groups = groupRuns(program, layout);
   // L-BFGS has no update on the device: the step's pass only computes loss and gradients (runtime/lbfgs.ts).
   if (program.optimizer.kind !== "lbfgs") layout.chunks.forEach((floats, c) => {
-    train.kernels.push(emitOptimizer(program.optimizer, flatKey("params", c), flatKey("grads", c), floats, { statePrefix: `opt:${c}`, cyclesMomentum: cyclesMomentum(program.schedule.spec), clip, groups: groups?.[c] }));
+    const l2Decay = fold ? decayLookup(fold.decay, layout, c, program.nodes) : undefined;
+    train.kernels.push(emitOptimizer(program.optimizer, flatKey("params", c), flatKey("grads", c), floats, { statePrefix: `opt:${c}`, cyclesMomentum: cyclesMomentum(program.schedule.spec), clip, groups: groups?.[c], l2Decay }));
   });
   train.kernels.push(...maxNormKernels(program, layout));
-  train.kernels.push(emitMetrics(program.loss, train.aliases.get(program.output) ?? program.output, program.labels, classes, threshold));
-  const evaluation = modePlan(program, [program.loss, program.output], false, fuse);
+  if (!metrics.taken) train.kernels.push(emitMetrics(program.loss, train.aliases.get(program.output) ?? program.output, program.labels, classes, threshold));
+  const evaluation = modePlan(fold ? { nodes: fold.nodes } : program, [program.loss, program.output], false, fuse, { l2 });
   evaluation.kernels.push(emitMetrics(program.loss, evaluation.aliases.get(program.output) ?? program.output, program.labels, classes, threshold));
   const probing = monitorsProbe(program.loop.monitor);
-  const tensors = program.params.map((p, index) => ({ ...layout.place.get(p.node)!, count: p.shape.reduce((a, d) => a * d, 1), index }));
+  const tensors = program.params.map((p, index) => ({ ...layout.place.get(p.node)!, count: p.shape.reduce((a, d) => a * d, 1), index, decay: fold?.decay.get(p.node) }));
   const probe = layout.chunks.map((_, c) => emitProbe(c, tensors.filter((t) => t.chunk === c)));
   return { train, eval: evaluation, augment: augmentKernels(program), probe: probing ? probe : undefined, layout };
 }

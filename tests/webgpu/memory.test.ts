@@ -43,7 +43,8 @@ describe("planned buffers on the device", () => {
     const planned = await run(true);
     const unplanned = await run(false);
     expect(planned.epochs).toEqual(unplanned.epochs);
-    expect(planned.bytes).toBeLessThan(unplanned.bytes * 0.8);
+    // 0.8 before issue 11's fusion scheduler; it leaves fewer intermediates to share (measured 0.88).
+    expect(planned.bytes).toBeLessThan(unplanned.bytes * 0.9);
   }, 300_000);
 
   it("split parameters into chunks of a binding each and train to exactly the same numbers", async () => {

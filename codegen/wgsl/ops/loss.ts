@@ -6,9 +6,10 @@
 // would round e away (WGSL has no log1p).
 import type { ProgramNode } from "../../../runtime/program.js";
 import { BCE_GRAD_EPSILON, BCE_LOG_FLOOR } from "../../../runtime/cpu/kernels/loss.js";
-import { countExpr, dimExpr, f32, type Dim } from "../common.js";
+import { countExpr, dimExpr, f32, GLOBALS_WGSL, type Dim } from "../common.js";
 import type { Emitter } from "../emit.js";
-import { elementwise, inputShape, reduceAll, type KernelSource } from "../kernels.js";
+import { metricsCode, type MetricsSpec } from "../metrics.js";
+import { decls, elementwise, inputShape, REDUCE, reduceAll, SOFTMAX_ROW, type KernelSource } from "../kernels.js";
 
 /** WGSL functions `lossValue(x, t)` and `lossSlope(x, t)` (its derivative in x) of one element of a pointwise loss. */
 function pointwiseFunctions(kind: string, threshold: number): string {
@@ -131,3 +132,77 @@ export const LOSS_EMITTERS: Record<string, Emitter> = {
     );
   },
 };
+
+/**
+ * Softmax cross-entropy and its gradient in one kernel (the planner's choice when the gradient's seed is a
+ * literal: codegen/wgsl/l2-fold.ts): one workgroup, a thread per row at a time as the loss's own reduction
+ * runs, each finding its row's max and Σexp once, then adding the row's loss and writing the row's
+ * gradient. The formulas, loop orders and tree are those of the two kernels it replaces, so the numbers are
+ * the same. Bindings: logits, labels, the loss, the gradient.
+ */
+export function softmaxCrossEntropyWithGrad(loss: ProgramNode, grad: ProgramNode, nodes: ProgramNode[], resolve: (id: number) => number, metrics?: MetricsSpec, columnSum?: ProgramNode): KernelSource {
+  const [x, labels] = loss.inputs.map(resolve) as [number, number];
+  const shape = inputShape(nodes, loss, 0);
+  const cols = shape[1] as number;
+  const rows = dimExpr(shape[0]!);
+  const eps = loss.attrs["smoothing"] as number;
+  const seed = f32(grad.attrs["seed"] as number);
+  const scale = grad.attrs["reduction"] === "sum" ? seed : `${seed} / f32(globals.batch)`;
+  const bindings: KernelSource["bindings"] = [{ node: x, write: false }, { node: labels, write: false }, { node: loss.id, write: true }, { node: grad.id, write: true }];
+  // The step's metrics, when this is the loss: the logits and labels are bound already.
+  const measured = metrics !== undefined && resolve(metrics.output) === x && resolve(metrics.labels) === labels;
+  if (measured) bindings.push({ node: "metrics", write: true });
+  if (columnSum) bindings.push({ node: columnSum.id, write: true });
+  // The bias gradient: once every row's gradient is stored, a thread per column sums it in row order, as
+  // the sum_to kernel it replaces.
+  const sums = columnSum
+    ? `storageBarrier();
+  workgroupBarrier();
+  for (var c = lid; c < ${cols}u; c = c + ${REDUCE}u) {
+    var total = 0.0;
+    for (var k = c; k < count * ${cols}u; k = k + ${cols}u) { total = total + grad[k]; }
+    columnSum[c] = total;
+  }`
+    : "";
+  const value = loss.attrs["reduction"] === "sum" ? "partial[0]" : `partial[0] / f32(${rows})`;
+  return {
+    label: `softmax_cross_entropy #${loss.id} + grad #${grad.id}${columnSum ? ` + sum_to #${columnSum.id}` : ""}${measured ? " + metrics" : ""}`,
+    bindings,
+    dispatch: { kind: "single" },
+    code: `${GLOBALS_WGSL}${decls(bindings, ["in0", "in1", "out", "grad", ...(measured ? ["metrics"] : []), "columnSum"])}
+var<workgroup> partial: array<f32, ${REDUCE}>;
+@compute @workgroup_size(${REDUCE})
+fn main(@builtin(local_invocation_index) lid: u32) {
+  var acc = 0.0;
+  let count = ${rows};
+  for (var r = lid; r < count; r = r + ${REDUCE}u) {
+    let base = r * ${cols}u;
+    let cols = ${cols}u;
+    let stride = 1u;
+    ${SOFTMAX_ROW}
+    let logSum = log(sum) + mx;
+    let label = u32(in1[r]);
+    var loss = 0.0;
+    for (var c = 0u; c < cols; c = c + 1u) {
+      let tgt = select(0.0, ${f32(1 - eps)}, c == label) + ${f32(eps / cols)};
+      loss = loss - tgt * (in0[base + c] - logSum);
+      grad[base + c] = ${scale} * (exp(in0[base + c] - mx) / sum - tgt);
+    }
+    acc = acc + loss;
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = ${REDUCE / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    let lossValue = ${value};
+    out[0] = lossValue;
+    ${measured ? metricsCode(metrics, "lossValue", { out: "in0", labels: "in1", metrics: "metrics" }) : ""}
+  }
+  ${sums}
+}
+`,
+  };
+}

@@ -1,5 +1,5 @@
-// Lowering of the normalization layers (see compiler/lower/layer-scope.ts for the contract). BatchNorm over
-// channels, LayerNorm, GroupNorm and InstanceNorm lower to the same pair of ops (`norm_stats`, then
+// Lowering of the normalization layers (see compiler/lower/layer-scope.ts for the contract). BatchNorm (over
+// features or channels), LayerNorm, GroupNorm and InstanceNorm lower to the same pair of ops (`norm_stats`, then
 // `norm_apply`: compiler/graph/ops/norm.ts), told apart only by the view of x their attributes name.
 import type { Attrs, Dim } from "../../graph/ir.js";
 import type { LayerLowering, LayerScope } from "../layer-scope.js";
@@ -110,7 +110,6 @@ export const NORM_LAYERS: Record<string, LayerLowering> = {
    * estimates follow that framework (`batchnormChannels`; training's normalization is the same everywhere).
    */
   batchnorm: (scope, layer, a) => {
-    const { b } = scope;
     const eps = a.num("eps");
     const momentum = a.num("momentum");
     const affine = a.bool("affine");
@@ -121,21 +120,9 @@ export const NORM_LAYERS: Record<string, LayerLowering> = {
       const shape = scope.graph.shape(x);
       const f = shape[1] as number;
       owned ??= batchnormState(scope, layer.name, f, affine, track, convention);
-      if (shape.length !== 2) return batchnormChannels(scope, x, owned, { eps: convention === "keras" ? Math.max(eps, KERAS_FUSED_MIN_EPS) : eps, momentum });
-      // Another convention's [N, F] takes the channel ops too: one update op carries every rule.
-      if (convention !== "pytorch") return batchnormChannels(scope, x, owned, { eps, momentum });
-      // Over features ([N, F]): primitive ops whose numerics the training goldens pin down.
-      const mean = b.unary("mean_batch", x);
-      const centered = b.binary("sub", x, mean);
-      const variance = b.unary("mean_batch", b.binary("mul", centered, centered));
-      let normalized = b.binary("mul", centered, b.unary("rsqrt", variance, { eps }));
-      if (owned.runningMean !== undefined && owned.runningVar !== undefined) {
-        scope.sideEffect(b.add("batchnorm_running_update", [mean, variance, owned.runningMean, owned.runningVar], [], { momentum }));
-        const evaluation = b.binary("mul", b.binary("sub", x, owned.runningMean), b.unary("rsqrt", owned.runningVar, { eps }));
-        normalized = b.add("select_mode", [normalized, evaluation], shape);
-      }
-      if (owned.gamma === undefined || owned.beta === undefined) return normalized;
-      return b.binary("add", b.binary("mul", normalized, owned.gamma), owned.beta);
+      // [N, F] and [N, C, H, W] alike: statistics per axis-1 channel (one reduction), then the apply, whose
+      // elementwise consumers (activation, dropout) the WGSL planner folds into it.
+      return batchnormChannels(scope, x, owned, { eps: shape.length !== 2 && convention === "keras" ? Math.max(eps, KERAS_FUSED_MIN_EPS) : eps, momentum });
     };
   },
   /** torch.nn.LayerNorm(last axis): every run of the last axis normalized on its own; γ, β over that axis. */
