@@ -12,6 +12,7 @@ import { NoAdapterError } from "../../runtime/webgpu/device.js";
 import { BudgetExceeded } from "../../runtime/webgpu/budget.js";
 import { budgetDiagnostics } from "../budget.js";
 import { trainWebGpu } from "../backends.js";
+import { defaultBackend } from "../backend-choice.js";
 import { UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
 import { UsageError, type CliIO } from "../io.js";
 import { integerFlag, type ParsedArgs } from "../options.js";
@@ -64,7 +65,8 @@ function monitored(e: EpochReport, metrics: Metric[]): Record<string, unknown> {
 export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number> {
   const [file] = args.positional;
   if (args.positional.length > 1) throw new UsageError("`dslc train` trains one file at a time");
-  // Default: WebGPU when an adapter exists (and supports everything the program needs), else the CPU.
+  // Default: WebGPU when an adapter exists (and supports everything the program needs), else the CPU; a model
+  // below cli/backend-choice.ts's size trains on the CPU, with a note.
   const backend = args.flags.get("backend");
   const json = args.flags.has("json");
   const epochs = integerFlag(args, "epochs", 1);
@@ -150,7 +152,10 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     }
     const onCpu = async () => ({ ...(await (report ? trainWithReport(program, cpuBackend(program), options, report) : trainCpu(program, options))), dispatches_per_step: null, peak_buffer_bytes: null });
     let done;
-    if (backend === "cpu") done = await onCpu();
+    // Without --backend or --adapter, a model too small for the device to win trains on the CPU, said in a note.
+    const choice = backend === undefined && adapter === undefined ? defaultBackend(program) : undefined;
+    if (choice?.note) io.stderr(`note: ${choice.note}\n`);
+    if (backend === "cpu" || choice?.backend === "cpu") done = await onCpu();
     else {
       try {
         done = await trainWebGpu(program, options, { adapter: typeof adapter === "string" ? adapter : undefined }, report);

@@ -31,6 +31,8 @@ interface Compiled {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   dispatch: Dispatch;
+  /** The workgroup grid for the batch size last run, so that a step of the same size computes none. */
+  grid?: { batch: number; xyz: [number, number, number] };
 }
 
 /** A buffer, or a 256-byte-aligned range of one (a parameter inside the flat parameter buffer). */
@@ -74,6 +76,12 @@ export class WebGpuBackend implements TrainingBackend {
   /** keepWeights' two slots: a copy of each parameter chunk and running statistic, allocated on first use. */
   private readonly shadows: GPUBuffer[][] = [];
 
+  /** Mappable buffers for readbacks, by size, reused so that a logged step or an epoch's end allocates none. */
+  private readonly stagingPool = new Map<number, GPUBuffer[]>();
+  /** Where evaluate sets the epoch's training sums aside on the device while evaluation accumulates its own. */
+  private readonly savedMetrics: GPUBuffer;
+  private static readonly ZERO_METRICS = new Float32Array(METRICS_FLOATS);
+
   /** Validation errors Dawn reported; a bug in the generated code, so reads fail loudly when there are any. */
   private readonly errors: string[] = [];
 
@@ -106,6 +114,8 @@ export class WebGpuBackend implements TrainingBackend {
     this.bufferBytes = memoryReport(buffers).total;
     this.globals = this.device.createBuffer({ size: GLOBALS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.owned.push(this.globals);
+    this.savedMetrics = this.device.createBuffer({ size: bytes(METRICS_FLOATS), usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: "metrics set aside" });
+    this.owned.push(this.savedMetrics);
     this.augment = plan.augment ? this.compile({ kernels: plan.augment, aliases: new Map() }, this.modeBuffers[0]!) : [];
     this.augmentsOnDevice = plan.augment !== undefined;
     this.train = [...this.augment, ...this.compile(plan.train, this.modeBuffers[0]!)];
@@ -167,7 +177,8 @@ export class WebGpuBackend implements TrainingBackend {
     for (const k of kernels) {
       pass.setPipeline(k.pipeline);
       pass.setBindGroup(0, k.bindGroup);
-      const [x, y, z] = workgroupCount(k.dispatch, batch);
+      if (k.grid?.batch !== batch) k.grid = { batch, xyz: workgroupCount(k.dispatch, batch) };
+      const [x, y, z] = k.grid.xyz;
       pass.dispatchWorkgroups(x, y, z);
     }
     pass.end();
@@ -189,7 +200,7 @@ export class WebGpuBackend implements TrainingBackend {
     const probe = read.probe && this.probe ? this.probe : undefined;
     const probeBytes = probe ? bytes(3 * this.program.params.length) : 0;
     // The last loss (metrics[3]) and the probe's sums land in one small staging buffer.
-    const staging = this.device.createBuffer({ size: 16 + probeBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.takeStaging(16 + probeBytes);
     const region = (key: string) => this.modeBuffers[0]!.get(key)!;
     const chunks = Array.from({ length: this.chunks }, (_, c) => c);
     this.run(probe ? [...this.train, ...probe] : this.train, batch.count, {
@@ -199,14 +210,30 @@ export class WebGpuBackend implements TrainingBackend {
         if (probe) e.copyBufferToBuffer(region("probe").buffer, 0, staging, 16, probeBytes);
       },
     });
-    return staging.mapAsync(GPUMapMode.READ).then(() => {
-      if (this.errors.length) throw new Error(`WebGPU reported: ${this.errors[0]}`);
-      const values = new Float32Array(staging.getMappedRange().slice(0));
-      staging.unmap();
-      staging.destroy();
+    return this.readStaging(staging, (16 + probeBytes) / 4).then((values) => {
       const names = this.program.params.map((p) => p.name);
       return { loss: values[3]!, lossSum: values[0]!, probe: probe ? probeReport(names, values.subarray(4, 4 + 3 * names.length)) : undefined };
     });
+  }
+
+  private takeStaging(size: number): GPUBuffer {
+    const free = this.stagingPool.get(size)?.pop();
+    if (free) return free;
+    const buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: "readback" });
+    this.owned.push(buffer);
+    return buffer;
+  }
+
+  /** Maps a staging buffer whose copies are submitted, copies `floats` out, and returns it to the pool. */
+  private async readStaging(staging: GPUBuffer, floats: number): Promise<Float32Array> {
+    await staging.mapAsync(GPUMapMode.READ);
+    const values = new Float32Array(staging.getMappedRange(0, floats * 4).slice(0));
+    staging.unmap();
+    let free = this.stagingPool.get(staging.size);
+    if (!free) this.stagingPool.set(staging.size, (free = []));
+    free.push(staging);
+    if (this.errors.length) throw new Error(`WebGPU reported: ${this.errors[0]}`);
+    return values;
   }
 
   /** What keepWeights copies: the parameter chunks' flat buffers, then each running statistic's. */
@@ -265,22 +292,17 @@ export class WebGpuBackend implements TrainingBackend {
 
   /** `mode`: 0 for a value of the training pass, 1 for one of the evaluation pass. */
   private async read(key: number | string, count: number, at = 0, mode = 0): Promise<Float32Array> {
-    const staging = this.device.createBuffer({ size: bytes(count), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.takeStaging(bytes(count));
     const encoder = this.device.createCommandEncoder();
     const region = this.modeBuffers[mode]!.get(key)!;
     encoder.copyBufferToBuffer(region.buffer, region.offset + 4 * at, staging, 0, bytes(count));
     this.device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    if (this.errors.length) throw new Error(`WebGPU reported: ${this.errors[0]}`);
-    const data = new Float32Array(staging.getMappedRange().slice(0, count * 4));
-    staging.unmap();
-    staging.destroy();
-    return data;
+    return this.readStaging(staging, count);
   }
 
   private async takeMetrics(): Promise<{ lossSum: number; correct: number; top5: number }> {
     const [lossSum, correct, top5] = await this.read("metrics", METRICS_FLOATS);
-    this.write("metrics", new Float32Array(METRICS_FLOATS));
+    this.write("metrics", WebGpuBackend.ZERO_METRICS);
     return { lossSum: lossSum!, correct: correct!, top5: top5! };
   }
 
@@ -290,14 +312,30 @@ export class WebGpuBackend implements TrainingBackend {
 
   async evaluate(data: Dataset): Promise<Measurements> {
     // Evaluation accumulates into the metrics buffer too: the epoch's training sums are set aside and put back,
-    // so an evaluation in mid-epoch (`eval_every` in steps) leaves them as the CPU backend does.
-    const training = await this.read("metrics", METRICS_FLOATS);
-    this.write("metrics", new Float32Array(METRICS_FLOATS));
-    try {
-      return await this.evaluateSums(data);
-    } finally {
-      this.write("metrics", training);
+    // so an evaluation in mid-epoch (`eval_every` in steps) leaves them as the CPU backend does. Both moves are
+    // copies on the device, queued in order with the steps, so evaluation waits for one readback only.
+    const metrics = this.modeBuffers[0]!.get("metrics")!;
+    const aside = this.device.createCommandEncoder();
+    aside.copyBufferToBuffer(metrics.buffer, metrics.offset, this.savedMetrics, 0, this.savedMetrics.size);
+    this.device.queue.submit([aside.finish()]);
+    this.write("metrics", WebGpuBackend.ZERO_METRICS);
+    for (let start = 0; start < data.count; start += 512) {
+      const count = Math.min(512, data.count - start);
+      this.writeBatch(this.slice(data, start, count), 0, NO_UPDATE);
+      this.run(this.evaluation, count);
     }
+    const staging = this.takeStaging(bytes(METRICS_FLOATS));
+    const back = this.device.createCommandEncoder();
+    back.copyBufferToBuffer(metrics.buffer, metrics.offset, staging, 0, staging.size);
+    back.copyBufferToBuffer(this.savedMetrics, 0, metrics.buffer, metrics.offset, this.savedMetrics.size);
+    this.device.queue.submit([back.finish()]);
+    const [lossSum, correct, top5] = await this.readStaging(staging, METRICS_FLOATS);
+    if (this.program.task !== "classification") return { loss: lossSum! / data.count };
+    return { loss: lossSum! / data.count, accuracy: correct! / data.count, top5: top5! / data.count };
+  }
+
+  private slice(data: Dataset, start: number, count: number): Dataset {
+    return { x: data.x.subarray(start * data.features, (start + count) * data.features), y: data.y.subarray(start * data.targets, (start + count) * data.targets), count, features: data.features, targets: data.targets };
   }
 
   /**
@@ -311,8 +349,7 @@ export class WebGpuBackend implements TrainingBackend {
     try {
       for (let start = 0; start < data.count; start += 512) {
         const count = Math.min(512, data.count - start);
-        const batch: Dataset = { x: data.x.subarray(start * data.features, (start + count) * data.features), y: data.y.subarray(start * data.targets, (start + count) * data.targets), count, features: data.features, targets: data.targets };
-        this.writeBatch(batch, 0, NO_UPDATE);
+        this.writeBatch(this.slice(data, start, count), 0, NO_UPDATE);
         this.run(this.evaluation, count);
         out.set(await this.read(this.evalOutput, count * perExample, 0, 1), start * perExample);
       }
@@ -320,18 +357,6 @@ export class WebGpuBackend implements TrainingBackend {
       this.write("metrics", training);
     }
     return out;
-  }
-
-  private async evaluateSums(data: Dataset): Promise<Measurements> {
-    for (let start = 0; start < data.count; start += 512) {
-      const count = Math.min(512, data.count - start);
-      const batch: Dataset = { x: data.x.subarray(start * data.features, (start + count) * data.features), y: data.y.subarray(start * data.targets, (start + count) * data.targets), count, features: data.features, targets: data.targets };
-      this.writeBatch(batch, 0, NO_UPDATE);
-      this.run(this.evaluation, count);
-    }
-    const { lossSum, correct, top5 } = await this.takeMetrics();
-    if (this.program.task !== "classification") return { loss: lossSum / data.count };
-    return { loss: lossSum / data.count, accuracy: correct / data.count, top5: top5 / data.count };
   }
 
   /** Every parameter in program order, as one vector (L-BFGS, runtime/lbfgs-step.ts). */

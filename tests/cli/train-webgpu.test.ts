@@ -15,12 +15,15 @@ describe("dslc train --backend webgpu", () => {
     const done = JSON.parse(result.stdout.trim().split("\n").pop()!);
     expect(done).toMatchObject({ event: "done", backend: "webgpu", steps: 3 });
     expect(done.adapter).toEqual(expect.any(String));
-    expect(done.dispatches_per_step).toBeGreaterThan(10);
+    // A count, not a fixed number: fusion (issue 11) brought xor from 13 to 8 dispatches.
+    expect(done.dispatches_per_step).toBeGreaterThan(0);
     expect(done.peak_buffer_bytes).toBeGreaterThan(0);
   }, 120_000);
 
   it("is the default, and falls back to the CPU with a note when no adapter matches", async () => {
-    const byDefault = await dslc("train", "samples/xor.dl", "--epochs", "1", "--json");
+    // spirals is above cli/backend-choice.ts's threshold (xor, below it, defaults to the CPU: tests/cli/backend-choice.test.ts).
+    const byDefault = await dslc("train", "samples/spirals.dl", "--epochs", "1", "--json");
+    expect(byDefault.stderr).not.toContain("MFLOP");
     expect(JSON.parse(byDefault.stdout.trim().split("\n").pop()!).backend).toBe("webgpu");
     const fallback = await dslc("train", "samples/xor.dl", "--epochs", "1", "--json", "--adapter", "no-such-adapter");
     expect(fallback.code).toBe(0);
