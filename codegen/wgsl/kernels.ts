@@ -243,6 +243,30 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   };
 }
 
+/** PyTorch's label-smoothed target of class `c` for a row labelled `label`: 1 − ε on the label, plus ε/C everywhere. */
+export function smoothedTarget(cols: number, eps: number, c: string, label: string): string {
+  return `select(0.0, ${f32(1 - eps)}, ${c} == ${label}) + ${f32(eps / cols)}`;
+}
+
+/**
+ * Row `r`'s label-smoothed cross-entropy from logits in0 and class labels in1, left in `loss`; `perClass`
+ * runs in the loop over classes with `c`, `tgt`, `mx` and `sum` in scope (the fused loss-and-gradient kernel
+ * writes the gradient there).
+ */
+export function crossEntropyRow(cols: number, eps: number, perClass = ""): string {
+  return `let base = r * ${cols}u;
+  let cols = ${cols}u;
+  let stride = 1u;
+  ${SOFTMAX_ROW}
+  let logSum = log(sum) + mx;
+  let label = u32(in1[r]);
+  var loss = 0.0;
+  for (var c = 0u; c < cols; c = c + 1u) {
+    let tgt = ${smoothedTarget(cols, eps, "c", "label")};
+    loss = loss - tgt * (in0[base + c] - logSum);${perClass ? `\n    ${perClass}` : ""}
+  }`;
+}
+
 export const SOFTMAX_ROW = `var mx = in0[base];
   for (var c = 1u; c < cols; c = c + 1u) { mx = max(mx, in0[base + c * stride]); }
   var sum = 0.0;
@@ -318,17 +342,7 @@ export function emitKernel(node: ProgramNode, nodes: ProgramNode[], training: bo
       source.code = source.code.replace(
         "var<workgroup> partial",
         `fn rowLoss(r: u32) -> f32 {
-  let base = r * ${cols}u;
-  let cols = ${cols}u;
-  let stride = 1u;
-  ${SOFTMAX_ROW}
-  let logSum = log(sum) + mx;
-  let label = u32(in1[r]);
-  var loss = 0.0;
-  for (var c = 0u; c < cols; c = c + 1u) {
-    let tgt = select(0.0, ${f32(1 - eps)}, c == label) + ${f32(eps / cols)};
-    loss = loss - tgt * (in0[base + c] - logSum);
-  }
+  ${crossEntropyRow(cols, eps)}
   return loss;
 }
 var<workgroup> partial`,
@@ -350,7 +364,7 @@ var<workgroup> partial`,
   let cols = ${cols}u;
   let stride = 1u;
   ${SOFTMAX_ROW}
-  let tgt = select(0.0, ${f32(1 - eps)}, c0 == u32(in1[r])) + ${f32(eps / cols)};
+  let tgt = ${smoothedTarget(cols, eps, "c0", "u32(in1[r])")};
   out[i] = ${scale} * (exp(in0[i] - mx) / sum - tgt);`,
       );
     }

@@ -9,7 +9,7 @@ import { BCE_GRAD_EPSILON, BCE_LOG_FLOOR } from "../../../runtime/cpu/kernels/lo
 import { countExpr, dimExpr, f32, GLOBALS_WGSL, type Dim } from "../common.js";
 import type { Emitter } from "../emit.js";
 import { metricsCode, type MetricsSpec } from "../metrics.js";
-import { decls, elementwise, inputShape, REDUCE, reduceAll, SOFTMAX_ROW, type KernelSource } from "../kernels.js";
+import { crossEntropyRow, decls, elementwise, inputShape, REDUCE, reduceAll, type KernelSource } from "../kernels.js";
 
 /** WGSL functions `lossValue(x, t)` and `lossSlope(x, t)` (its derivative in x) of one element of a pointwise loss. */
 function pointwiseFunctions(kind: string, threshold: number): string {
@@ -176,18 +176,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   var acc = 0.0;
   let count = ${rows};
   for (var r = lid; r < count; r = r + ${REDUCE}u) {
-    let base = r * ${cols}u;
-    let cols = ${cols}u;
-    let stride = 1u;
-    ${SOFTMAX_ROW}
-    let logSum = log(sum) + mx;
-    let label = u32(in1[r]);
-    var loss = 0.0;
-    for (var c = 0u; c < cols; c = c + 1u) {
-      let tgt = select(0.0, ${f32(1 - eps)}, c == label) + ${f32(eps / cols)};
-      loss = loss - tgt * (in0[base + c] - logSum);
-      grad[base + c] = ${scale} * (exp(in0[base + c] - mx) / sum - tgt);
-    }
+    ${crossEntropyRow(cols, eps, `grad[base + c] = ${scale} * (exp(in0[base + c] - mx) / sum - tgt);`)}
     acc = acc + loss;
   }
   partial[lid] = acc;
