@@ -368,27 +368,6 @@ var<workgroup> partial`,
   out[i] = ${scale} * (exp(in0[i] - mx) / sum - tgt);`,
       );
     }
-    case "batchnorm_running_update": {
-      const [mean, variance, runningMean, runningVar] = node.inputs as [number, number, number, number];
-      const m = a["momentum"] as number;
-      const bindings = [{ node: mean, write: false }, { node: variance, write: false }, { node: runningMean, write: true }, { node: runningVar, write: true }];
-      const count = countExpr(inputShape(nodes, node, 0));
-      return {
-        label: `batchnorm_running_update #${node.id}`,
-        bindings,
-        dispatch: { kind: "elements", shape: inputShape(nodes, node, 0) },
-        code: `${GLOBALS_WGSL}${decls(bindings, ["mean", "variance", "runningMean", "runningVar"])}
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let j = gid.x;
-  if (j >= ${count}) { return; }
-  let n = f32(globals.batch);
-  runningMean[j] = ${f32(1 - m)} * runningMean[j] + ${f32(m)} * mean[j];
-  runningVar[j] = ${f32(1 - m)} * runningVar[j] + ${f32(m)} * variance[j] * n / max(1.0, n - 1.0);
-}
-`,
-      };
-    }
     default:
       throw new Error(`no WGSL emitter for op \`${node.op}\``);
   }

@@ -106,8 +106,6 @@ const CORE_OPS: Record<string, OpDef> = {
     grad: (g, { inputs: [logits, labels], attrs }, dy) => [g.add("softmax_cross_entropy_grad", [logits!, labels!, dy], g.shape(logits!), attrs), undefined],
   },
   softmax_cross_entropy_grad: { shape: same },
-  // Running estimates for evaluation: a side effect of the training step, outside the gradient path.
-  batchnorm_running_update: { shape: scalar },
   // Picks the training or the evaluation branch (dropout and BatchNorm differ); gradients flow to training's.
   select_mode: { shape: same, grad: (_g, _node, dy) => [dy, undefined] },
   // Another view of the same elements (row-major order kept): flatten and reshape of images. No copy on

@@ -204,16 +204,6 @@ export const KERNELS: Record<string, Kernel> = {
     }
     return out;
   },
-  batchnorm_running_update: ([mean, variance, runningMean, runningVar], attrs, ctx) => {
-    // PyTorch: running = (1 - momentum)·running + momentum·batch, with the unbiased batch variance.
-    const m = attrs["momentum"] as number;
-    const n = ctx.batch;
-    for (let j = 0; j < mean!.data.length; j++) {
-      runningMean!.data[j] = (1 - m) * runningMean!.data[j]! + m * mean!.data[j]!;
-      runningVar!.data[j] = (1 - m) * runningVar!.data[j]! + (m * variance!.data[j]! * n) / Math.max(1, n - 1);
-    }
-    return zeros([], mean!.data);
-  },
   select_mode: ([train, evaluation], _, ctx) => (ctx.training ? train! : evaluation!),
   reshape: ([a], _, __, shape) => ({ shape, data: a!.data }),
 };
