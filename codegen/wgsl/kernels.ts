@@ -2,8 +2,8 @@
 // device access here. Each kernel's output is checked against the CPU reference (runtime/cpu/kernels.ts).
 import type { ProgramNode } from "../../runtime/program.js";
 import { broadcastIndex, countExpr, dimExpr, f32, GLOBALS_WGSL, type Dim } from "./common.js";
-import { elementwiseExpr } from "./elementwise.js";
 import { emitFused } from "./fuse.js";
+import { defaultMatmulConfig, matmulKernel, matmulShape, type MatmulConfig } from "./matmul.js";
 
 export type Dispatch =
   | { kind: "elements"; shape: Dim[] }
@@ -11,7 +11,8 @@ export type Dispatch =
   | { kind: "single" }
   /** One workgroup per item (the probe: one per parameter tensor). */
   | { kind: "groups"; count: number }
-  | { kind: "tiles"; rows: Dim; cols: Dim; tile: number }
+  /** Output blocks of tileRows × tileCols (the matmul): columns along x, rows along y. */
+  | { kind: "tiles"; rows: Dim; cols: Dim; tileRows: number; tileCols: number }
   /** Workgroups along x, y and z: ⌈product of `elements` / `per`⌉ each ("N" is the batch). */
   | { kind: "grid"; x: GridAxis; y?: GridAxis; z?: GridAxis };
 
@@ -30,7 +31,6 @@ export interface KernelSource {
 
 export const WORKGROUP = 64;
 export const REDUCE = 256;
-export const TILE = 32;
 
 export function decls(bindings: KernelSource["bindings"], names: string[]): string {
   return bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.write ? "read_write" : "read"}> ${names[k]}: array<f32>;`).join("\n");
@@ -135,85 +135,10 @@ export interface Epilogue {
   output: number;
 }
 
-/**
- * Tiled matmul with register blocking (the layout TensorFlow.js's WebGPU backend uses): a 32×32 output tile
- * per workgroup of 8×8 threads, each accumulating a 4×4 block in registers; A and B tiles staged in
- * workgroup memory, loaded so that neighbouring lanes read neighbouring addresses. Transposed operands are
- * read in place (no transposed copies); edges are bounds-checked, so any size works.
- */
-export function matmul(node: ProgramNode, nodes: ProgramNode[], epilogue?: Epilogue): KernelSource {
-  const [a, b] = node.inputs as [number, number];
-  const ta = Boolean(node.attrs["transA"]);
-  const tb = Boolean(node.attrs["transB"]);
-  const sa = inputShape(nodes, node, 0);
-  const n = dimExpr(node.shape[0]!);
-  const m = dimExpr(node.shape[1]!);
-  const k = dimExpr(ta ? sa[0]! : sa[1]!);
-  // Element (row, col) of op(A) and op(B), reading the stored layout directly.
-  const aAt = ta ? `a[col * ${n} + row]` : `a[row * ${k} + col]`;
-  const bAt = tb ? `b[col * ${k} + row]` : `b[row * ${m} + col]`;
-  const bias = epilogue?.bias;
-  const bindings = [{ node: a, write: false }, { node: b, write: false }, ...(bias === undefined ? [] : [{ node: bias, write: false }]), { node: epilogue?.output ?? node.id, write: true }];
-  const names = bias === undefined ? ["a", "b", "c"] : ["a", "b", "bias", "c"];
-  const sum = bias === undefined ? "acc[i][j]" : "(acc[i][j] + bias[col])";
-  const activation = epilogue?.activation;
-  const value = activation ? elementwiseExpr(activation.op, [sum], activation.alpha === undefined ? {} : { alpha: activation.alpha }, true) : sum;
-  const fused = [bias === undefined ? "" : "bias", epilogue?.activation?.op ?? ""].filter(Boolean).join(" + ");
-  return {
-    label: `matmul #${node.id}${fused ? ` + ${fused}` : ""}`,
-    bindings,
-    dispatch: { kind: "tiles", rows: node.shape[0]!, cols: node.shape[1]!, tile: TILE },
-    code: `${GLOBALS_WGSL}${decls(bindings, names)}
-const TILE = ${TILE}u;
-var<workgroup> tileA: array<array<f32, ${TILE}>, ${TILE}>;
-var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;
-fn loadA(row: u32, col: u32) -> f32 {
-  if (row >= ${n} || col >= ${k}) { return 0.0; }
-  return ${aAt};
-}
-fn loadB(row: u32, col: u32) -> f32 {
-  if (row >= ${k} || col >= ${m}) { return 0.0; }
-  return ${bAt};
-}
-@compute @workgroup_size(8, 8)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let tileRow = wg.y * TILE;
-  let tileCol = wg.x * TILE;
-  var acc: array<array<f32, 4>, 4>;
-  let tiles = (${k} + TILE - 1u) / TILE;
-  for (var t = 0u; t < tiles; t = t + 1u) {
-    for (var e = li; e < TILE * TILE; e = e + 64u) {
-      let r = e / TILE;
-      let q = e % TILE;
-      tileA[r][q] = loadA(tileRow + r, t * TILE + q);
-      tileB[r][q] = loadB(t * TILE + r, tileCol + q);
-    }
-    workgroupBarrier();
-    for (var p = 0u; p < TILE; p = p + 1u) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var i = 0u; i < 4u; i = i + 1u) {
-        av[i] = tileA[lid.y * 4u + i][p];
-        bv[i] = tileB[p][lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i = i + 1u) {
-        for (var j = 0u; j < 4u; j = j + 1u) {
-          acc[i][j] = acc[i][j] + av[i] * bv[j];
-        }
-      }
-    }
-    workgroupBarrier();
-  }
-  for (var i = 0u; i < 4u; i = i + 1u) {
-    for (var j = 0u; j < 4u; j = j + 1u) {
-      let row = tileRow + lid.y * 4u + i;
-      let col = tileCol + lid.x * 4u + j;
-      if (row < ${n} && col < ${m}) { c[row * ${m} + col] = ${value}; }
-    }
-  }
-}
-`,
-  };
+/** The matmul kernel for `node` in `config` (codegen/wgsl/matmul.ts), or the shape's default one. */
+export function matmul(node: ProgramNode, nodes: ProgramNode[], epilogue?: Epilogue, config?: MatmulConfig): KernelSource {
+  const shape = matmulShape(node, inputShape(nodes, node, 0));
+  return matmulKernel(node, shape, config ?? defaultMatmulConfig(shape), epilogue);
 }
 
 /**

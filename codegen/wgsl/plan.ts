@@ -6,7 +6,8 @@ import { neededNodes } from "../../runtime/graph.js";
 import { cyclesMomentum } from "../../runtime/schedules.js";
 import { binaryThreshold, monitorsProbe } from "../../runtime/metrics.js";
 import { flatKey, flatLayout, type FlatLayout } from "../../runtime/webgpu/layout.js";
-import { matmul, type Epilogue, type KernelSource } from "./kernels.js";
+import { inputShape, matmul, type Epilogue, type KernelSource } from "./kernels.js";
+import { matmulShape, type MatmulChooser } from "./matmul.js";
 import { emitNode } from "./emit.js";
 import { conv2dKernel } from "./ops/conv.js";
 import { columnSumsIntoProducers, elementwiseGroups, emitColumnSums, emitFused, foldedNormRows, foldedRunningUpdates, hasFusedInput, mergedColumnSums, mergedLossGrads } from "./fuse.js";
@@ -98,8 +99,8 @@ function fuseEpilogues(nodes: ProgramNode[], need: boolean[], consumers: Map<num
  * The evaluation-mode kernels computing `targets` from a node list alone: an exported model's forward pass
  * (codegen/inference/), which has no loss, optimizer or data to plan.
  */
-export function planForward(nodes: ProgramNode[], targets: number[], options: { fuse?: boolean } = {}): ModePlan {
-  return modePlan({ nodes }, targets, false, options.fuse ?? true);
+export function planForward(nodes: ProgramNode[], targets: number[], options: { fuse?: boolean; matmul?: MatmulChooser } = {}): ModePlan {
+  return modePlan({ nodes }, targets, false, options.fuse ?? true, {}, options.matmul);
 }
 
 /** What the fusion scheduler may fold into the loss's kernel: the metrics, which it marks `taken`. */
@@ -108,7 +109,7 @@ interface LossExtras {
   metrics?: { spec: MetricsSpec; loss: number; taken?: boolean };
 }
 
-function modePlan(program: Pick<Program, "nodes">, targets: number[], training: boolean, fuse: boolean, extras: LossExtras = {}): ModePlan {
+function modePlan(program: Pick<Program, "nodes">, targets: number[], training: boolean, fuse: boolean, extras: LossExtras = {}, chooseMatmul?: MatmulChooser): ModePlan {
   const l2 = extras.l2;
   const takeMetrics = (id: number) => {
     if (!extras.metrics || extras.metrics.loss !== id) return undefined;
@@ -167,8 +168,9 @@ function modePlan(program: Pick<Program, "nodes">, targets: number[], training: 
       kernels.push(conv2dKernel({ ...node, inputs: node.inputs.map(resolve) }, nodes, epilogue));
       continue;
     }
-    if (epilogue) {
-      kernels.push(matmul({ ...node, inputs: node.inputs.map(resolve) }, nodes, { ...epilogue, bias: epilogue.bias === undefined ? undefined : resolve(epilogue.bias) }));
+    if (node.op === "matmul") {
+      const config = chooseMatmul?.(matmulShape(node, inputShape(nodes, node, 0)));
+      kernels.push(matmul({ ...node, inputs: node.inputs.map(resolve) }, nodes, epilogue && { ...epilogue, bias: epilogue.bias === undefined ? undefined : resolve(epilogue.bias) }, config));
       continue;
     }
     if (node.op === "select_mode") {
@@ -188,7 +190,11 @@ function modePlan(program: Pick<Program, "nodes">, targets: number[], training: 
 }
 
 /** `fuse: false` keeps one kernel per op (to measure what fusion saves). */
-export function planKernels(program: Program, options: { fuse?: boolean; bindingLimit?: number } = {}): KernelPlan {
+/**
+ * `matmul` picks each matmul's configuration (runtime/webgpu/matmul-tune.ts: this adapter's measured
+ * choices); without it, every matmul gets the shape's default. A configuration changes speed, not results.
+ */
+export function planKernels(program: Program, options: { fuse?: boolean; bindingLimit?: number; matmul?: MatmulChooser } = {}): KernelPlan {
   const fuse = options.fuse ?? true;
   if (!supportsOptimizer(program.optimizer)) throw new UnsupportedOnWebGpu(`the optimizer \`${program.optimizer.kind}\` has no WebGPU kernel yet`);
   const classes = program.task === "classification" ? (program.nodes[program.output]!.shape[1] as number) : undefined;
@@ -201,7 +207,7 @@ export function planKernels(program: Program, options: { fuse?: boolean; binding
   const fold = fuse ? foldL2(program, layout, { gradients: !program.clip && !program.optimizer.groups && program.optimizer.kind !== "lbfgs" }) : undefined;
   const l2 = fold && { fold, layout };
   const metrics = { spec: { output: program.output, labels: program.labels, classes, threshold }, loss: program.loss, taken: false };
-  const train = modePlan(fold ? { nodes: fold.nodes } : program, [program.loss, program.output, ...program.paramGrads, ...program.sideEffects], true, fuse, { l2, metrics: fuse ? metrics : undefined });
+  const train = modePlan(fold ? { nodes: fold.nodes } : program, [program.loss, program.output, ...program.paramGrads, ...program.sideEffects], true, fuse, { l2, metrics: fuse ? metrics : undefined }, options.matmul);
   train.kernels.push(...clipKernels(program, layout));
   const clip = program.clip && (program.clip.kind === "value" ? { kind: "value" as const, max: program.clip.max } : { kind: "norm" as const, buffer: CLIP_BUFFER, coefficient: clipCoefficientIndex(layout.chunks.length) });
   const groups = groupRuns(program, layout);
@@ -212,7 +218,7 @@ export function planKernels(program: Program, options: { fuse?: boolean; binding
   });
   train.kernels.push(...maxNormKernels(program, layout));
   if (!metrics.taken) train.kernels.push(emitMetrics(program.loss, train.aliases.get(program.output) ?? program.output, program.labels, classes, threshold));
-  const evaluation = modePlan(fold ? { nodes: fold.nodes } : program, [program.loss, program.output], false, fuse, { l2 });
+  const evaluation = modePlan(fold ? { nodes: fold.nodes } : program, [program.loss, program.output], false, fuse, { l2 }, options.matmul);
   evaluation.kernels.push(emitMetrics(program.loss, evaluation.aliases.get(program.output) ?? program.output, program.labels, classes, threshold));
   const probing = monitorsProbe(program.loop.monitor);
   const tensors = program.params.map((p, index) => ({ ...layout.place.get(p.node)!, count: p.shape.reduce((a, d) => a * d, 1), index, decay: fold?.decay.get(p.node) }));

@@ -14,7 +14,7 @@ export function workgroupCount(dispatch: Dispatch, batch: number): [number, numb
     case "groups":
       return dispatch.count <= MAX_GROUPS ? [dispatch.count, 1, 1] : [MAX_GROUPS, Math.ceil(dispatch.count / MAX_GROUPS), 1];
     case "tiles":
-      return [Math.ceil(size(dispatch.cols) / dispatch.tile), Math.ceil(size(dispatch.rows) / dispatch.tile), 1];
+      return [Math.ceil(size(dispatch.cols) / dispatch.tileCols), Math.ceil(size(dispatch.rows) / dispatch.tileRows), 1];
     case "grid": {
       const axis = (a: GridAxis | undefined) => (a ? Math.max(1, Math.ceil(a.elements.reduce<number>((p, d) => p * size(d), 1) / a.per)) : 1);
       return [axis(dispatch.x), axis(dispatch.y), axis(dispatch.z)];
