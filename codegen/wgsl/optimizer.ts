@@ -75,14 +75,16 @@ function adamBody(spec: Extract<OptimizerSpec, { kind: "adam" | "adamw" }>, weig
     "var grad = g[i];",
     // AdamW: p − (lr·λ)·p rather than PyTorch's p·(1 − lr·λ), the same number; in f32 the factor 1 − lr·λ
     // would be rounded by ~1e-8 relative, an error that compounds every step.
-    spec.kind === "adamw" ? "p[i] = p[i] - globals.decay * p[i];" : `grad = grad + ${wdExpr(weightDecay)} * p[i];`,
+    spec.kind === "adamw" ? "p[i] = p[i] - globals.decay * p[i];" : weightDecay === 0 ? "" : `grad = grad + ${wdExpr(weightDecay)} * p[i];`,
     "m[i] = m[i] + (grad - m[i]) * globals.oneMinusBeta1;",
     `v[i] = ${f32(beta2)} * v[i] + ${f32(1 - beta2)} * grad * grad;`,
     "var second = v[i];",
     ...(amsgrad ? ["vmax[i] = max(vmax[i], v[i]);", "second = vmax[i];"] : []),
     `let denom = sqrt(second) / globals.bias2Sqrt + ${f32(eps)};`,
     "p[i] = p[i] - globals.stepSize * m[i] / denom;",
-  ].join("\n  ");
+  ]
+    .filter(Boolean)
+    .join("\n  ");
 }
 
 /** PyTorch's coupled weight decay, grad + λ·p (a no-op when λ = 0, as PyTorch skips it). */
@@ -150,6 +152,15 @@ function nadamBody(spec: Extract<OptimizerSpec, { kind: "nadam" }>, weightDecay:
 }
 
 /**
+ * Invocations per workgroup of the update, and elements per workgroup: each invocation updates 32
+ * elements, 16 apart. On lavapipe a 64-wide workgroup updating one element per invocation spent most of its
+ * time starting invocations: Adam over the benchmark MLP's 670k parameters took 12.8 ms that way and 3.7 ms
+ * this way (neighbouring lanes still touch neighbouring words).
+ */
+const UPDATE_LANES = 16;
+const UPDATE_PER_GROUP = 512;
+
+/**
  * The update of `count` elements in one dispatch. Bindings: parameters (read_write), gradients, then the
  * state buffers. The planner binds the flat buffers holding every parameter (see runtime/webgpu/layout.ts);
  * the tests bind single tensors.
@@ -204,13 +215,17 @@ export function emitOptimizer(spec: OptimizerSpec, param: number | string, grad:
   return {
     label: `${spec.kind} update ${typeof param === "number" ? `#${param}` : "of all parameters"}`,
     bindings,
-    dispatch: { kind: "elements", shape: [count] },
+    dispatch: { kind: "groups", count: Math.ceil(count / UPDATE_PER_GROUP) },
     code: `${GLOBALS_WGSL}${decl}
-${groups ? groupLookup(groups.runs) : ""}${options.l2Decay ?? ""}@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * 64u;
-  if (i >= ${count}u) { return; }
-  ${body}
+${groups ? groupLookup(groups.runs) : ""}${options.l2Decay ?? ""}@compute @workgroup_size(${UPDATE_LANES})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let first = (wg.x + wg.y * groups.x) * ${UPDATE_PER_GROUP}u + lid.x;
+  for (var j = 0u; j < ${UPDATE_PER_GROUP / UPDATE_LANES}u; j = j + 1u) {
+    let i = first + j * ${UPDATE_LANES}u;
+    if (i < ${count}u) {
+      ${body.replace(/\n/g, "\n    ")}
+    }
+  }
 }
 `,
   };
