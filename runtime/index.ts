@@ -13,6 +13,8 @@ import { trainOnWebGpu, withWebGpuBackend } from "./webgpu/train.js";
 export type { DoneReport, EpochReport, TrainOptions } from "./loop.js";
 export { TrainingAborted } from "./loop.js";
 export { NoAdapterError } from "./webgpu/device.js";
+// The emitted train.mts picks its default backend with the rule `dslc train` uses.
+export { type BackendChoice, CPU_BELOW_FLOPS, defaultBackend, stepFlops } from "./backend-choice.js";
 export { BudgetExceeded, type BudgetProblem } from "./webgpu/budget.js";
 // Exported models (`dslc export`): what predict.mts calls.
 export { loadModel, type LoadModelOptions, type Model } from "./inference/model.js";
