@@ -70,7 +70,7 @@ const COMMANDS: Command[] = [
   },
   {
     name: "train",
-    usage: "dslc train FILE [--backend cpu] [--epochs N] [--seed S] [--overfit N] [--json] [--report PATH] [--resume DIR] [--workers N]",
+    usage: "dslc train FILE [--backend cpu] [--epochs N] [--seed S] [--overfit N] [--json] [--report PATH] [--resume DIR] [--workers N] [--tune]",
     summary: "Compile a .dl file and train its model",
     details: "Checks the file, lowers it to a compute graph, differentiates it and runs the training loop, printing\nloss, accuracy and learning rate per epoch. --json prints one JSON object per line: an `epoch` event per\nepoch and a final `done` event. Exit status: 0 trained, 1 errors in the file, training aborted (NaN/Inf\nloss, divergence), an unusable checkpoint or no WebGPU adapter, 2 usage error, 130 interrupted (Ctrl-C; with\nthe `checkpoint` directive a checkpoint is written at the next step boundary first). Backends: `cpu` (the reference) and `webgpu`\n(Dawn; one kernel per op for now).",
     flags: [
@@ -84,6 +84,7 @@ const COMMANDS: Command[] = [
       { name: "resume", values: [], doc: "Continue from a checkpoint directory, or the newest one in a `checkpoint` folder (E0703 if it is another model's or damaged)." },
       { name: "set", values: [], repeatable: true, doc: "`name=value`: train with this value for the top-level `let name` (repeatable; E0801 if it names no `let` or its kind differs)." },
       { name: "workers", values: [], doc: "An `independent` ensemble's members trained at once, each in its own process (default: the machine's cores, at most the members; 1: one after another in this process)." },
+      { name: "tune", doc: "Measure the WebGPU matmul configurations for this model's shapes on this adapter once and cache the fastest (in $XDG_CACHE_HOME/dslc or ~/.cache/dslc); later runs read the cache without the flag." },
       COLOR,
     ],
     minFiles: 1,

@@ -11,7 +11,7 @@ import type { Metric } from "../../runtime/program.js";
 import { NoAdapterError } from "../../runtime/webgpu/device.js";
 import { BudgetExceeded } from "../../runtime/webgpu/budget.js";
 import { budgetDiagnostics } from "../budget.js";
-import { trainWebGpu } from "../backends.js";
+import { trainWebGpu, type TuneSummary } from "../backends.js";
 import { defaultBackend } from "../backend-choice.js";
 import { UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
 import { UsageError, type CliIO } from "../io.js";
@@ -129,6 +129,10 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
   if (args.flags.has("workers") && program.ensemble?.kind !== "independent") {
     throw new UsageError(`\`--workers\` sets how many members of an independent ensemble train at once, and ${program.ensemble ? "a snapshot ensemble is one run" : "this file trains one model"}; leave it out`);
   }
+  // Never accepted and ignored: the tuner measures WebGPU kernels, and an ensemble's members plan their own.
+  const tune = args.flags.has("tune");
+  if (tune && backend === "cpu") throw new UsageError("`--tune` measures the WebGPU matmul kernels, and `--backend cpu` runs none; leave out one of them");
+  if (tune && program.ensemble) throw new UsageError("`--tune` does not apply to an ensemble yet: its members train with the default matmul configurations; leave it out");
   try {
     const options = { onEpoch, onLog, onEvaluate, onWarning, onCheckpoint, resume, sourceFile: path.resolve(file!), interrupted: () => interrupt, onStep: (s: number) => epochBar.step(s, lastLoss) };
     const adapter = args.flags.get("adapter");
@@ -153,14 +157,15 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
     const onCpu = async () => ({ ...(await (report ? trainWithReport(program, cpuBackend(program), options, report) : trainCpu(program, options))), dispatches_per_step: null, peak_buffer_bytes: null });
     let done;
     // Without --backend or --adapter, a model too small for the device to win trains on the CPU, said in a note.
-    const choice = backend === undefined && adapter === undefined ? defaultBackend(program) : undefined;
+    const choice = backend === undefined && adapter === undefined && !tune ? defaultBackend(program) : undefined;
     if (choice?.note) io.stderr(`note: ${choice.note}\n`);
     if (backend === "cpu" || choice?.backend === "cpu") done = await onCpu();
     else {
       try {
-        done = await trainWebGpu(program, options, { adapter: typeof adapter === "string" ? adapter : undefined }, report);
+        done = await trainWebGpu(program, options, { adapter: typeof adapter === "string" ? adapter : undefined, tune, onTune: (t) => io.stderr(tuneNote(t)) }, report);
       } catch (error) {
-        if (backend !== undefined || !(error instanceof NoAdapterError || error instanceof UnsupportedOnWebGpu)) throw error;
+        // With --tune, falling back to the CPU would drop the flag unsaid: the error is reported instead.
+        if (backend !== undefined || tune || !(error instanceof NoAdapterError || error instanceof UnsupportedOnWebGpu)) throw error;
         io.stderr(`note: ${error.message}; training on the CPU reference backend instead (choose with --backend)\n`);
         done = await onCpu();
       }
@@ -220,6 +225,16 @@ export async function trainCommand(args: ParsedArgs, io: CliIO): Promise<number>
   } finally {
     process.off("SIGINT", onSigint);
   }
+}
+
+function tuneNote(t: TuneSummary): string {
+  if (t.shapes === 0) return "note: --tune: this model has no matmul to tune\n";
+  const shapes = (n: number) => `${n} matmul shape${n === 1 ? "" : "s"}`;
+  if (t.decided === 0) return `note: --tune: nothing measured: ${t.cached === t.shapes ? `the ${shapes(t.shapes)} of this model were` : `${t.cached} of the ${shapes(t.shapes)} of this model were`} already tuned on ${t.adapter} (cached in ${t.file})\n`;
+  const small = t.decided - t.timed;
+  const detail = [small > 0 ? `${small} too small to time: the default kept` : "", t.saveError ? "" : `cached in ${t.file}`].filter(Boolean).join("; ");
+  const unsaved = t.saveError ? `; the choices apply to this run but could not be cached: ${t.saveError}` : "";
+  return `note: tuned ${shapes(t.decided)} on ${t.adapter} in ${t.seconds.toFixed(1)} s${detail ? ` (${detail})` : ""}${unsaved}\n`;
 }
 
 function reportWritten(file: string, json: boolean, io: CliIO): void {

@@ -66,14 +66,26 @@ export function matmulShape(node: { shape: Dim[]; attrs: Record<string, unknown>
 }
 
 /**
+ * What runs the kernels: a CPU rasterizer that runs each workgroup on one thread with invocations as SIMD
+ * lanes (lavapipe, SwiftShader: Dawn reports their architecture as "software"), or a GPU.
+ */
+export type AdapterKind = "software" | "gpu";
+
+/**
  * The configuration used without a measurement (tests, `compile`, an adapter not tuned yet), from the
- * shape alone. A big product gets an 8 × 8 block per invocation, the fastest on lavapipe; a small one a
+ * shape and the adapter's kind alone.
+ *
+ * Software: a big product gets an 8 × 8 block per invocation, the fastest on lavapipe; a small one a
  * 4 × 4 block, because Mesa's LLVM compiles a kernel in time proportional to its block (cold: ~0.6 s for
  * 8 × 8, ~0.15 s for 4 × 4, docs/benchmarks.md) and a small product never runs long enough to win that
  * back. A narrow output gets fewer columns (a last layer's 10 classes would otherwise leave 54 of 64
  * columns as clamped padding). The batch counts as 64 here.
+ *
+ * GPU: 64 invocations per workgroup (16 × 4, each a 4 × 4 block), since a workgroup of 8 would leave most
+ * of each warp idle. Not measured on a GPU yet (none was available); `dslc train --tune` measures.
  */
-export function defaultMatmulConfig(shape: MatmulShape): MatmulConfig {
+export function defaultMatmulConfig(shape: MatmulShape, kind: AdapterKind = "software"): MatmulConfig {
+  if (kind === "gpu") return MATMUL_CONFIGS["16x4:4x4"]!;
   const size = (d: Dim) => (typeof d === "number" ? d : 64);
   const big = size(shape.m) * size(shape.k) * size(shape.n) >= BIG_PRODUCT;
   const n = size(shape.n);

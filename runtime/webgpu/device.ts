@@ -16,6 +16,8 @@ const instances: unknown[] = [];
 export interface GpuContext {
   device: GPUDevice;
   adapterName: string;
+  /** A CPU rasterizer (lavapipe, SwiftShader) rather than a GPU: kernels are shaped differently for it. */
+  kind: "software" | "gpu";
   /** Keeps Dawn's instance alive; see the note above. */
   instance: unknown;
   destroy(): void;
@@ -47,9 +49,11 @@ export async function acquireDevice(options: { adapter?: string } = {}): Promise
   });
   const info = adapter.info as GPUAdapterInfo | undefined;
   const adapterName = [info?.vendor, info?.description || info?.device || info?.architecture].filter(Boolean).join(" ") || "WebGPU adapter";
+  const software = info?.architecture === "software" || /llvmpipe|lavapipe|swiftshader/i.test(`${info?.device ?? ""} ${info?.description ?? ""}`);
   return {
     device,
     adapterName,
+    kind: software ? "software" : "gpu",
     instance,
     destroy: () => device.destroy(),
   };

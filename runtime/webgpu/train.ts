@@ -3,7 +3,7 @@ import type { KernelPlan } from "../../codegen/wgsl/plan.js";
 import { runTraining, type DoneReport, type TrainOptions } from "../loop.js";
 import type { Program } from "../program.js";
 import { trainingBatchSize } from "../data/pipeline.js";
-import { acquireDevice } from "./device.js";
+import { acquireDevice, type GpuContext } from "./device.js";
 import { WebGpuBackend } from "./backend.js";
 
 export interface WebGpuDoneReport extends DoneReport {
@@ -11,7 +11,10 @@ export interface WebGpuDoneReport extends DoneReport {
   peak_buffer_bytes: number;
 }
 
-export function trainOnWebGpu(program: Program, plan: KernelPlan, options: TrainOptions = {}, device: { adapter?: string } = {}): Promise<WebGpuDoneReport> {
+/** A plan, or how to make one once the device is known (a tuned matmul chooser needs the adapter). */
+export type PlanSource = KernelPlan | ((gpu: GpuContext) => KernelPlan | Promise<KernelPlan>);
+
+export function trainOnWebGpu(program: Program, plan: PlanSource, options: TrainOptions = {}, device: { adapter?: string } = {}): Promise<WebGpuDoneReport> {
   return withWebGpuBackend(program, plan, device, async (backend) => {
     const done = await runTraining(program, backend, options);
     return { ...done, dispatches_per_step: backend.dispatchesPerStep, peak_buffer_bytes: backend.bufferBytes };
@@ -19,11 +22,12 @@ export function trainOnWebGpu(program: Program, plan: KernelPlan, options: Train
 }
 
 /** Runs `use` with a backend for `program` on a device of its own, released afterwards whatever happens. */
-export async function withWebGpuBackend<T>(program: Program, plan: KernelPlan, device: { adapter?: string }, use: (backend: WebGpuBackend) => Promise<T>): Promise<T> {
+export async function withWebGpuBackend<T>(program: Program, plan: PlanSource, device: { adapter?: string }, use: (backend: WebGpuBackend) => Promise<T>): Promise<T> {
   const gpu = await acquireDevice(device);
   let backend: WebGpuBackend;
   try {
-    backend = new WebGpuBackend(gpu, program, plan, program.loop.seed, trainingBatchSize(program));
+    const kernels = typeof plan === "function" ? await plan(gpu) : plan;
+    backend = new WebGpuBackend(gpu, program, kernels, program.loop.seed, trainingBatchSize(program));
   } catch (error) {
     gpu.destroy();
     throw error;

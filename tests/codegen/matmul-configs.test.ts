@@ -79,8 +79,10 @@ describe("every matmul configuration matches the CPU reference, and the others b
   it("every default configuration is one of those checked above", () => {
     const dims: (number | "N")[] = [1, 4, 5, 10, 16, 17, 32, 33, 64, 512, 1024, "N"];
     for (const m of dims) for (const k of dims) for (const n of dims) {
-      const name = configName(defaultMatmulConfig({ m, k, n, transA: false, transB: false }));
-      expect(MATMUL_CONFIGS[name], `default for ${m}×${k}×${n}`).toBeDefined();
+      for (const kind of ["software", "gpu"] as const) {
+        const name = configName(defaultMatmulConfig({ m, k, n, transA: false, transB: false }, kind));
+        expect(MATMUL_CONFIGS[name], `${kind} default for ${m}×${k}×${n}`).toBeDefined();
+      }
     }
   });
 
@@ -90,6 +92,9 @@ describe("every matmul configuration matches the CPU reference, and the others b
     expect(defaultMatmulConfig(shape)).toEqual(defaultMatmulConfig({ ...shape }));
     expect(configName(defaultMatmulConfig({ m: "N", k: 512, n: 10, transA: false, transB: true }))).toBe("8x1:4x2");
     expect(configName(defaultMatmulConfig({ m: "N", k: 64, n: 64, transA: false, transB: true }))).toBe("8x1:4x4");
+    // A GPU gets workgroups of 64 invocations rather than lavapipe's one SIMD group.
+    const gpu = defaultMatmulConfig({ m: "N", k: 784, n: 512, transA: false, transB: true }, "gpu");
+    expect(gpu.lanes * gpu.groups).toBe(64);
     expect(configName(defaultMatmulConfig({ m: 512, k: "N", n: 784, transA: true, transB: false }))).toBe("8x1:8x8");
   });
 });
