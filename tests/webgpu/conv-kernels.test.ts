@@ -1,6 +1,6 @@
 // The conv2d family's WGSL kernels (implicit GEMMs, codegen/wgsl/ops/conv.ts) against the CPU reference, on
-// sizes that are not multiples of the 32×32 tile or 32-deep k-slice (N = 3, C = 5, H, W = 7 or 9, Cout = 6,
-// and larger ones spanning several tiles), with kernel 3, 1 and non-square ones, stride 2 and dilation 2.
+// sizes that are not multiples of the kernels' register blocks (N = 3, C = 5, H, W = 7 or 9, Cout = 6,
+// and larger ones spanning many blocks), with kernel 3, 1 and non-square ones, stride 2 and dilation 2.
 // Inputs are f32; the reference computes in f64 from the same f32 values. Tolerance: 1e-4 relative + 1e-5
 // absolute (sums of up to a few thousand f32 products, accumulated in a different order).
 import * as fs from "node:fs";
@@ -48,11 +48,14 @@ const CASES: Case[] = [
   // 5·15·13 output positions.
   { n: 5, cin: 7, h: 17, w: 15, cout: 33, k: [3, 3], stride: [1, 1], padding: [0, 0], dilation: [1, 1] },
   { n: 1, cin: 1, h: 5, w: 5, cout: 1, k: [5, 5], stride: [1, 1], padding: [0, 0], dilation: [1, 1] },
-  // Tile shapes chosen from the static sizes (codegen/wgsl/conv-gemm.ts): 9–16 output columns take the 64×16
-  // tile, and a depth Cin·kh·kw of at most 32 one slice of exactly that depth; the input gradient of 13
-  // channels and the weight gradient over 11 outputs take them too.
+  // Output channel counts just past one block of columns (13, 11), one input channel (the input gradient
+  // nobody needs, but which must still be right), and a stride of 2 along one axis only.
   { n: 4, cin: 11, h: 12, w: 10, cout: 13, k: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] },
   { n: 3, cin: 1, h: 15, w: 13, cout: 11, k: [3, 3], stride: [2, 1], padding: [1, 1], dilation: [1, 1] },
+  // The register-block kernels: rows (2·8·8 = 128) and columns (16) that fill whole blocks, so no clamped
+  // edge; and a stride larger than the dilated kernel's step with uneven padding (taps between strides).
+  { n: 2, cin: 8, h: 8, w: 8, cout: 16, k: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] },
+  { n: 2, cin: 3, h: 11, w: 10, cout: 9, k: [5, 4], stride: [3, 2], padding: [2, 1], dilation: [1, 1] },
 ];
 
 function random(count: number, stream: number): Float32Array {

@@ -1,17 +1,19 @@
 // WGSL emitters of the conv family (see codegen/wgsl/emit.ts for the contract). Each convolution is an
-// implicit GEMM (../conv-gemm.ts), with the patch arithmetic below:
-//   forward       y[n,co,oh,ow]  rows n·OH·OW, cols Cout, k = (ci, i, j); A gathers x, B reads w in place;
-//   grad input    dx[n,ci,h,w]   rows n·H·W,   cols Cin,  k = (co, i, j); A gathers dy at the output
+// implicit GEMM (../conv-gemm.ts, which explains the kernels' shape), with the patch arithmetic below:
+//   forward       y[n,co,oh,ow]  rows n·OH·OW, cols Cout, k = (i, j) then ci; A gathers x, B reads w in place;
+//   grad input    dx[n,ci,h,w]   rows n·H·W,   cols Cin,  k = (i, j) then co; A gathers dy at the output
 //                 position that tap (i, j) came from, skipping taps that fall between strides;
 //   grad weight   dw[co,ci,i,j]  rows Cin·kh·kw, cols Cout, k = (n, oh, ow); A gathers x, B reads dy;
-// so every output is written in NCHW (or [Cout, Cin, kh, kw]) directly. The bias gradient is a
+// rows run along the lanes and columns are uniform across them, so the weights (forward, grad input) and dy
+// (grad weight) are loaded once per workgroup step and broadcast. Every output is written in NCHW (or
+// [Cout, Cin, kh, kw]) directly. The bias gradient is a
 // per-channel tree reduction, one workgroup per channel.
 import type { ProgramNode } from "../../../runtime/program.js";
 import { convGeometry } from "../../../compiler/graph/ops/conv.js";
 import { convSizes, type ConvSizes } from "../../../runtime/conv-sizes.js";
 import { dimExpr, GLOBALS_WGSL, type Dim } from "../common.js";
 import { elementwiseExpr } from "../elementwise.js";
-import { gemmTiling, implicitGemm } from "../conv-gemm.js";
+import { positionGemm, laneRowGemm, type Block } from "../conv-gemm.js";
 import { decls, inputShape, REDUCE, type Epilogue, type KernelSource } from "../kernels.js";
 import type { Emitter } from "../emit.js";
 
@@ -37,36 +39,27 @@ function sizes(node: ProgramNode, x: Dim[], w: Dim[], y: Dim[]): Sizes {
   };
 }
 
-/**
- * Gathers x[n, ci, ih, iw] for tap r = (i, j) of channel ci, from an output position whose top-left tap is
- * (h0, w0) in image `base`: assigns `v` where the tap lies inside the image (padding reads as 0). An axis
- * without padding needs no check there: every tap of a valid output position is inside.
- */
-function gatherX(s: Sizes, p: string, ci: string, r: string): string {
-  const checks = [...(s.ph > 0 ? [`${p}ih >= 0`, `${p}ih < ${s.h}`] : []), ...(s.pw > 0 ? [`${p}iw >= 0`, `${p}iw < ${s.w}`] : [])];
-  const read = `v = x[${p}base + ${ci} * ${s.h * s.w}u + u32(${p}ih) * ${s.w}u + u32(${p}iw)];`;
-  return `let ${p}r = ${r};
-          let ${p}ih = ${p}h0 + i32(${p}r / ${s.kw}u) * ${s.dh};
-          let ${p}iw = ${p}w0 + i32(${p}r % ${s.kw}u) * ${s.dw};
-          ${checks.length ? `if (${checks.join(" && ")}) { ${read} }` : read}`;
+/** The bounds checks of tap position (`${p}ih`, `${p}iw`) in x: only on an axis with padding. */
+function insideX(s: Sizes, p: string): string[] {
+  return [...(s.ph > 0 ? [`${p}ih >= 0`, `${p}ih < ${s.h}`] : []), ...(s.pw > 0 ? [`${p}iw >= 0`, `${p}iw < ${s.w}`] : [])];
 }
 
-/** Image and top-left tap of output position `m` (flat over n, oh, ow), with prefix `p`. */
-function outputPosition(s: Sizes, p: string, m: string): string {
-  const plane = s.oh * s.ow;
-  return `let ${p}n = ${m} / ${plane}u;
-  let ${p}q = ${m} % ${plane}u;
-  let ${p}h0 = i32(${p}q / ${s.ow}u) * ${s.sh} - ${s.ph};
-  let ${p}w0 = i32(${p}q % ${s.ow}u) * ${s.sw} - ${s.pw};
-  let ${p}base = ${p}n * ${s.cin * s.h * s.w}u;`;
-}
-
-function epilogueValue(bias: boolean, epilogue?: Epilogue): (sum: string) => string {
-  return (sum) => {
-    const total = bias ? `(${sum} + bias[col])` : sum;
+function epilogueValue(bias: boolean, epilogue?: Epilogue): (sum: string, col: string) => string {
+  return (sum, col) => {
+    const total = bias ? `(${sum} + bias[${col}])` : sum;
     const act = epilogue?.activation;
     return act ? elementwiseExpr(act.op, [total], act.alpha === undefined ? {} : { alpha: act.alpha }, true) : total;
   };
+}
+
+/**
+ * Outputs per invocation of the forward and input-gradient GEMMs with `cols` columns: rm rows (along the
+ * lanes) × cn columns (uniform). On lavapipe (2 busy cores, so ±30%), 4 × 8 and 8 × 4 were the fastest on
+ * the benchmark CNN's and fashion_cnn's layers; 2 × 8 and 4 × 4 up to 2× slower on the big ones; each
+ * kernel compiles cold in 0.3–1 s.
+ */
+export function convBlock(cols: number): Block {
+  return { rm: 4, cn: Math.min(cols, 8) };
 }
 
 /** The forward convolution, with its bias (third input) and an optional activation fused into the store. */
@@ -80,24 +73,34 @@ export function conv2dKernel(node: ProgramNode, nodes: ProgramNode[], epilogue?:
   const output = epilogue?.output ?? node.id;
   const bindings = [{ node: x, write: false }, { node: w, write: false }, ...(bias === undefined ? [] : [{ node: bias, write: false }]), { node: output, write: true }];
   const fused = [bias === undefined ? "" : "bias", epilogue?.activation?.op ?? ""].filter(Boolean).join(" + ");
-  return implicitGemm({
+  const checks = insideX(s, "");
+  return laneRowGemm({
     label: `conv2d #${node.id}${fused ? ` + ${fused}` : ""}`,
     bindings,
     names: bias === undefined ? ["x", "w", "y"] : ["x", "w", "bias", "y"],
     rows: `${dimExpr(node.shape[0]!)} * ${plane}u`,
-    cols: `${s.cout}u`,
-    depth: `${depth}u`,
-    staticDepth: depth,
-    tiling: gemmTiling(undefined, s.cout, depth),
-    // Neighbouring lanes: neighbouring output positions (neighbouring x words when the stride is 1).
-    a: { lanes: "outer", fixed: (m) => outputPosition(s, "a_", m), load: (_m, k) => gatherX(s, "a_", `${k} / ${taps}u`, `${k} % ${taps}u`) },
-    // Neighbouring lanes: neighbouring k, i.e. neighbouring words of a weight row.
-    b: { lanes: "k", fixed: () => "", load: (co, k) => `v = w[${co} * ${depth}u + ${k}];` },
-    rowSetup: `let yBase = (row / ${plane}u) * ${s.cout * plane}u + row % ${plane}u;`,
-    store: (value) => `y[yBase + col * ${plane}u] = ${value};`,
-    value: epilogueValue(bias !== undefined, epilogue),
     rowDims: [node.shape[0]!, plane],
-    colDims: [s.cout],
+    cols: s.cout,
+    block: convBlock(s.cout),
+    taps,
+    kw: s.kw,
+    channels: s.cin,
+    // Output position m = (n, oh, ow): its image's first word and its top-left tap.
+    rowFixed: (p, m) => `let ${p}n = ${m} / ${plane}u;
+  let ${p}q = ${m} % ${plane}u;
+  let ${p}h0 = i32(${p}q / ${s.ow}u) * ${s.sh} - ${s.ph};
+  let ${p}w0 = i32(${p}q % ${s.ow}u) * ${s.sw} - ${s.pw};
+  let ${p}base = i32(${p}n * ${s.cin * s.h * s.w}u);
+  let ${p}yBase = ${p}n * ${s.cout * plane}u + ${p}q;`,
+    tap: (p) => `let ${p}ih = ${p}h0 + ti * ${s.dh};
+    let ${p}iw = ${p}w0 + tj * ${s.dw};
+    let ${p}at = ${p}base + ${p}ih * ${s.w} + ${p}iw;${checks.length ? `\n    let ${p}ok = ${insideX(s, p).join(" && ")};` : ""}`,
+    always: checks.length === 0,
+    a: "x",
+    channelStride: s.h * s.w,
+    bAt: (co, c, t) => `w[${co} * ${depth}u + ${c} * ${taps}u + ${t}]`,
+    store: (row, col, value) => `y[(${row} / ${plane}u) * ${s.cout * plane}u + ${row} % ${plane}u + ${col} * ${plane}u] = ${value};`,
+    value: epilogueValue(bias !== undefined, epilogue),
   });
 }
 
@@ -114,43 +117,46 @@ function gradInputKernel(node: ProgramNode, nodes: ProgramNode[]): KernelSource 
   const outPlane = s.oh * s.ow;
   const taps = s.kh * s.kw;
   const bindings = [{ node: dy, write: false }, { node: w, write: false }, { node: node.id, write: true }];
-  const onStride = [...(s.sh > 1 ? [`a_th % ${s.sh} == 0`] : []), ...(s.sw > 1 ? [`a_tw % ${s.sw} == 0`] : [])];
-  const whole = ["a_th >= 0", "a_tw >= 0", ...onStride].join(" && ");
-  return implicitGemm({
+  const onStride = (p: string) => [...(s.sh > 1 ? [`${p}th % ${s.sh} == 0`] : []), ...(s.sw > 1 ? [`${p}tw % ${s.sw} == 0`] : [])];
+  return laneRowGemm({
     label: `conv2d_grad_input #${node.id}`,
     bindings,
     names: ["dy", "w", "dx"],
     rows: `${dimExpr(node.shape[0]!)} * ${plane}u`,
-    cols: `${s.cin}u`,
-    depth: `${s.cout * taps}u`,
-    staticDepth: s.cout * taps,
-    tiling: gemmTiling(undefined, s.cin, s.cout * taps),
-    a: {
-      lanes: "outer",
-      fixed: (m) => `let a_n = ${m} / ${plane}u;
-  let a_q = ${m} % ${plane}u;
-  let a_h = i32(a_q / ${s.w}u) + ${s.ph};
-  let a_w = i32(a_q % ${s.w}u) + ${s.pw};
-  let a_base = a_n * ${s.cout * outPlane}u;`,
-      load: (_m, k) => `let a_r = ${k} % ${taps}u;
-          let a_th = a_h - i32(a_r / ${s.kw}u) * ${s.dh};
-          let a_tw = a_w - i32(a_r % ${s.kw}u) * ${s.dw};
-          if (${whole}) {
-            let a_oh = u32(a_th / ${s.sh});
-            let a_ow = u32(a_tw / ${s.sw});
-            if (a_oh < ${s.oh}u && a_ow < ${s.ow}u) { v = dy[a_base + (${k} / ${taps}u) * ${outPlane}u + a_oh * ${s.ow}u + a_ow]; }
-          }`,
-    },
-    b: { lanes: "k", fixed: (k) => `let b_co = ${k} / ${taps}u;\n      let b_r = ${k} % ${taps}u;`, load: (ci) => `v = w[(b_co * ${s.cin}u + ${ci}) * ${taps}u + b_r];` },
-    rowSetup: `let xBase = (row / ${plane}u) * ${s.cin * plane}u + row % ${plane}u;`,
-    store: (value) => `dx[xBase + col * ${plane}u] = ${value};`,
-    value: (sum) => sum,
     rowDims: [node.shape[0]!, plane],
-    colDims: [s.cin],
+    cols: s.cin,
+    block: convBlock(s.cin),
+    taps,
+    kw: s.kw,
+    channels: s.cout,
+    rowFixed: (p, m) => `let ${p}n = ${m} / ${plane}u;
+  let ${p}q = ${m} % ${plane}u;
+  let ${p}h = i32(${p}q / ${s.w}u) + ${s.ph};
+  let ${p}w = i32(${p}q % ${s.w}u) + ${s.pw};
+  let ${p}base = i32(${p}n * ${s.cout * outPlane}u);`,
+    tap: (p) => `let ${p}th = ${p}h - ti * ${s.dh};
+    let ${p}tw = ${p}w - tj * ${s.dw};
+    let ${p}oh = ${p}th / ${s.sh};
+    let ${p}ow = ${p}tw / ${s.sw};
+    let ${p}ok = ${[`${p}th >= 0`, `${p}tw >= 0`, ...onStride(p), `${p}oh < ${s.oh}`, `${p}ow < ${s.ow}`].join(" && ")};
+    let ${p}at = ${p}base + ${p}oh * ${s.ow} + ${p}ow;`,
+    always: false,
+    a: "dy",
+    channelStride: outPlane,
+    bAt: (ci, co, t) => `w[(${co} * ${s.cin}u + ${ci}) * ${taps}u + ${t}]`,
+    store: (row, col, value) => `dx[(${row} / ${plane}u) * ${s.cin * plane}u + ${row} % ${plane}u + ${col} * ${plane}u] = ${value};`,
+    value: (sum) => sum,
   });
 }
 
-/** dw[co, ci, i, j] = Σ over (n, oh, ow) of dy·x, computed as its transpose: rows (ci, i, j), cols co. */
+/**
+ * dw[co, ci, i, j] = Σ over (n, oh, ow) of dy·x, as rows (ci, i, j) along the lanes × columns co. Neighbouring
+ * rows are neighbouring taps, so neighbouring lanes read nearby words of x; dy's word is uniform. The sum
+ * runs over k in order, as the CPU reference's does: lanes along k with a final reduction of 8 partial sums
+ * was as fast but rounds differently enough (1e-5 on sums of ~1000 products) to miss the reference's
+ * tolerance where it cancels. 2 × 8 blocks: the rows are few (9 to 288), so small row blocks keep workgroups
+ * for both cores.
+ */
 function gradWeightKernel(node: ProgramNode, nodes: ProgramNode[]): KernelSource {
   const [x, dy] = node.inputs as [number, number];
   const [xs, ys] = inputShapes(node, nodes) as [Dim[], Dim[]];
@@ -159,23 +165,34 @@ function gradWeightKernel(node: ProgramNode, nodes: ProgramNode[]): KernelSource
   const taps = s.kh * s.kw;
   const rows = s.cin * taps;
   const bindings = [{ node: x, write: false }, { node: dy, write: false }, { node: node.id, write: true }];
-  return implicitGemm({
+  const checks = insideX(s, "");
+  return positionGemm({
     label: `conv2d_grad_weight #${node.id}`,
     bindings,
     names: ["x", "dy", "dw"],
-    rows: `${rows}u`,
-    cols: `${s.cout}u`,
-    depth: `${dimExpr(xs[0]!)} * ${outPlane}u`,
-    tiling: gemmTiling(rows, s.cout, undefined),
-    // Both operands with lanes along k = (n, oh, ow): neighbouring output positions, so neighbouring words
-    // of dy and (stride 1) of x.
-    a: { lanes: "k", fixed: (k) => outputPosition(s, "a_", k), load: (r) => gatherX(s, "a_", `${r} / ${taps}u`, `${r} % ${taps}u`) },
-    b: { lanes: "k", fixed: (k) => `let b_base = (${k} / ${outPlane}u) * ${s.cout * outPlane}u + ${k} % ${outPlane}u;`, load: (co) => `v = dy[b_base + ${co} * ${outPlane}u];` },
-    rowSetup: "",
-    store: (value) => `dw[col * ${rows}u + row] = ${value};`,
+    rows,
+    cols: s.cout,
+    block: { rm: 2, cn: Math.min(s.cout, 8) },
+    batch: dimExpr(xs[0]!),
+    positions: outPlane,
+    // Row (ci, i, j): its channel's offset in an image and its tap's offset from an output position's corner.
+    rowFixed: (p, r) => `let ${p}ci = i32(${r} / ${taps}u) * ${s.h * s.w};
+  let ${p}di = i32((${r} % ${taps}u) / ${s.kw}u) * ${s.dh};
+  let ${p}dj = i32(${r} % ${s.kw}u) * ${s.dw};`,
+    colFixed: (p, co) => `let ${p}off = ${co} * ${outPlane}u;`,
+    position: `let h0 = i32(q / ${s.ow}u) * ${s.sh} - ${s.ph};
+      let w0 = i32(q % ${s.ow}u) * ${s.sw} - ${s.pw};
+      let xBase = i32(n * ${s.cin * s.h * s.w}u);
+      let dyBase = n * ${s.cout * outPlane}u + q;`,
+    aAt: (p) => {
+      const at = `xBase + ${p}ci + ${p}ih * ${s.w} + ${p}iw`;
+      return `let ${p}ih = h0 + ${p}di;
+      let ${p}iw = w0 + ${p}dj;
+      ${checks.length ? `let ${p}v = select(0.0, x[select(0u, u32(${at}), ${insideX(s, p).join(" && ")})], ${insideX(s, p).join(" && ")});` : `let ${p}v = x[u32(${at})];`}`;
+    },
+    bAt: (p) => `dy[dyBase + ${p}off]`,
+    store: (row, col, value) => `dw[${col} * ${rows}u + ${row}] = ${value};`,
     value: (sum) => sum,
-    rowDims: [rows],
-    colDims: [s.cout],
   });
 }
 
