@@ -3,7 +3,7 @@
 // candidate timed, the default kept unless one is faster by the margin), and TensorFlow.js 4.22's WebGPU
 // backend. Shapes: 1024³ and the benchmark MLP's (784-512-512-10) products at batch 128: forward x·Wᵀ,
 // input gradient dy·W, weight gradient dyᵀ·x (K = the batch). Each figure is the median of three rounds of
-// the same number of back-to-back runs for every implementation; the spread of the default's ratio to
+// the same number of back-to-back runs for every implementation (TensorFlow.js and the default alternating); the spread of the default's ratio to
 // TensorFlow.js over the rounds (min–max) is printed so the noise of a shared machine is visible.
 // Prints; asserts nothing; writes no cache.
 // Run: npm run bench:matmul
@@ -48,7 +48,7 @@ async function loadTfjs(): Promise<Tf> {
 }
 
 /** Milliseconds per run of each round of TensorFlow.js's matMul on random inputs. */
-async function timeTfjs(tf: Tf, c: Case, reps: number): Promise<number[]> {
+async function timeTfjs(tf: Tf, c: Case, reps: number, rounds = ROUNDS): Promise<number[]> {
   const size = (d: number | string) => (d === "N" ? c.batch : (d as number));
   const { m, k, n, transA, transB } = c.shape;
   const [M, K, N] = [size(m), size(k), size(n)];
@@ -60,27 +60,32 @@ async function timeTfjs(tf: Tf, c: Case, reps: number): Promise<number[]> {
     for (const t of outs) t.dispose();
   };
   await once(1);
-  const rounds: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
     const start = performance.now();
     await once(reps);
-    rounds.push((performance.now() - start) / reps);
+    times.push((performance.now() - start) / reps);
   }
   a.dispose();
   b.dispose();
-  return rounds;
+  return times;
 }
 
 const tf = await loadTfjs();
 const gpu = await acquireDevice();
-const timeRounds = (c: Case, config: MatmulConfig) => timeMatmulKernel(gpu.device, matmulKernel({ id: 2, inputs: [0, 1], shape: [c.shape.m, c.shape.n] }, c.shape, config), c.shape, c.batch, { reps: repsFor(c), rounds: ROUNDS });
+const timeRounds = (c: Case, config: MatmulConfig, rounds = ROUNDS) => timeMatmulKernel(gpu.device, matmulKernel({ id: 2, inputs: [0, 1], shape: [c.shape.m, c.shape.n] }, c.shape, config), c.shape, c.batch, { reps: repsFor(c), rounds });
 
 console.log(`adapter: ${gpu.adapterName}; dslc's default configuration, the tuner's choice (${Object.keys(MATMUL_CONFIGS).length} candidates), TensorFlow.js 4.22 WebGPU`);
 console.log(`${"shape".padEnd(30)} ${"default GF/s".padStart(22)} ${"tuned GF/s".padStart(22)} ${"tfjs GF/s".padStart(10)}  ${"default/tfjs (spread)".padEnd(22)} tuned/tfjs`);
 for (const c of cases) {
-  const tfRounds = await timeTfjs(tf, c, repsFor(c));
+  // TensorFlow.js and the default alternate round by round, so the spread compares like with like.
   const fallback = defaultMatmulConfig(c.shape);
-  const defaultRounds = await timeRounds(c, fallback);
+  const tfRounds: number[] = [];
+  const defaultRounds: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    tfRounds.push(...(await timeTfjs(tf, c, repsFor(c), 1)));
+    defaultRounds.push(...(await timeRounds(c, fallback, 1)));
+  }
   // Every candidate once; the tuner's rule (the default unless beaten by the margin) applied to these times.
   const medians = new Map<string, number>([[configName(fallback), median(defaultRounds)]]);
   for (const config of Object.values(MATMUL_CONFIGS)) {
