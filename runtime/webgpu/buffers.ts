@@ -80,7 +80,10 @@ export function planBuffers(program: Program, plan: KernelPlan, trainingBatch: n
   // Each parameter group's scalars of the step (runtime/param-groups.ts), written by the host every step.
   if (program.optimizer.groups) own(GROUP_SCALARS, bytes(groupSpecs(program.optimizer).length * GROUP_SCALAR_FIELDS.length), "optimizer state");
   const valueBytes = new Map<number, number>();
-  for (const node of program.nodes) if (node.op !== "select_mode" && !persistent.has(node.id)) valueBytes.set(node.id, sizeOf(node));
+  // Every value a kernel may bind, select_mode's included: planned as an alias of its chosen input where it
+  // stands alone, it is a kernel's output where the fusion scheduler computes it inside a chain (RepVGG's
+  // train/eval branches); only the values some kernel binds get a buffer.
+  for (const node of program.nodes) if (!persistent.has(node.id)) valueBytes.set(node.id, sizeOf(node));
   const resolved = (mode: ModePlan) => mode.kernels.map((k) => k.bindings.map((b) => ({ node: typeof b.node === "number" ? (mode.aliases.get(b.node) ?? b.node) : b.node, write: b.write })));
   const modes = [plan.train, plan.eval];
   if (options.shareByLiveness === false) {
