@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as asciichart from "asciichart";
 import { compileToRun } from "../compile-to-run.js";
 import { planKernels, UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
+import { defaultMatmulConfig } from "../../codegen/wgsl/matmul.js";
 import { cpuBackend } from "../../runtime/cpu/train.js";
 import { findLearningRate, LR_FIND_DEFAULTS, type LrFindOptions, type LrFindResult } from "../../runtime/lr-find.js";
 import { lineChartSvg } from "../../runtime/plots/line-chart.js";
@@ -69,7 +70,7 @@ async function run(program: Program, options: LrFindOptions, args: ParsedArgs, i
   if (backend === "cpu") return onCpu();
   try {
     const adapter = args.flags.get("adapter");
-    return await withWebGpuBackend(program, planKernels(program), { adapter: typeof adapter === "string" ? adapter : undefined }, (gpu) => findLearningRate(program, gpu, options));
+    return await withWebGpuBackend(program, (gpu) => planKernels(program, { matmul: (shape) => defaultMatmulConfig(shape, gpu.kind) }), { adapter: typeof adapter === "string" ? adapter : undefined }, (gpu) => findLearningRate(program, gpu, options));
   } catch (error) {
     if (!(error instanceof NoAdapterError || error instanceof UnsupportedOnWebGpu)) throw error;
     if (backend === "webgpu") {

@@ -6,6 +6,7 @@
 import { compileProgram } from "../../compiler/compile.js";
 import type { TrainOverrides } from "../../compiler/check/train.js";
 import { planKernels, UnsupportedOnWebGpu } from "../../codegen/wgsl/plan.js";
+import { defaultMatmulConfig } from "../../codegen/wgsl/matmul.js";
 import { cpuBackend } from "../../runtime/cpu/train.js";
 import { trainMember, type MemberResult, type WithBackend } from "../../runtime/ensemble/train.js";
 import type { TrainingWarning } from "../../runtime/babysitting.js";
@@ -39,7 +40,7 @@ export function chooseBackend(backend: string | undefined, adapter: string | und
   return async (p, use) => {
     if (!onCpu) {
       try {
-        return await withWebGpuBackend(p, planKernels(p), { adapter }, use);
+        return await withWebGpuBackend(p, (gpu) => planKernels(p, { matmul: (shape) => defaultMatmulConfig(shape, gpu.kind) }), { adapter }, use);
       } catch (error) {
         if (backend !== undefined || !(error instanceof NoAdapterError || error instanceof UnsupportedOnWebGpu)) throw error;
         note(`note: ${error.message}; training on the CPU reference backend instead (choose with --backend)\n`);
