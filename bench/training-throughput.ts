@@ -6,14 +6,13 @@
 import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { planKernels } from "../codegen/wgsl/plan.js";
-import { emitKernel } from "../codegen/wgsl/kernels.js";
+import { defaultMatmulConfig } from "../codegen/wgsl/matmul.js";
 import { compileProgram } from "../compiler/compile.js";
-import type { DataSpec, ProgramNode } from "../runtime/program.js";
+import type { DataSpec } from "../runtime/program.js";
 import { prepareData, gather } from "../runtime/data/pipeline.js";
 import { acquireDevice } from "../runtime/webgpu/device.js";
 import { WebGpuBackend } from "../runtime/webgpu/backend.js";
-import { workgroupCount } from "../runtime/webgpu/dispatch.js";
-import { GLOBALS_BYTES } from "../runtime/webgpu/globals.js";
+import { timeMatmul } from "../runtime/webgpu/matmul-tune.js";
 
 const BATCH = 128;
 const STEPS = 12;
@@ -56,37 +55,14 @@ async function dslcWebGpu(): Promise<{ samplesPerSecond: number; dispatches: num
   return { samplesPerSecond: (STEPS * BATCH) / seconds, dispatches, bytes, unplannedBytes };
 }
 
+/** GFLOP/s of the 1024³ product in its default configuration (the tuner's timing: median of 3 rounds of 3). */
 async function dslcMatmul(): Promise<number> {
   const n = 1024;
-  const nodes: ProgramNode[] = [
-    { id: 0, op: "input", inputs: [], shape: [n, n], attrs: {} },
-    { id: 1, op: "input", inputs: [], shape: [n, n], attrs: {} },
-    { id: 2, op: "matmul", inputs: [0, 1], shape: [n, n], attrs: { transA: false, transB: false } },
-  ];
-  const kernel = emitKernel(nodes[2]!, nodes, true)!;
-  const { device } = await acquireDevice();
-  const buffers = [0, 1, 2].map(() => device.createBuffer({ size: n * n * 4, usage: GPUBufferUsage.STORAGE }));
-  const uniform = device.createBuffer({ size: GLOBALS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  const layout = device.createBindGroupLayout({ entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } }, ...[1, 2].map((b) => ({ binding: b, visibility: GPUShaderStage.COMPUTE, buffer: { type: "read-only-storage" as const } })), { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: { type: "storage" } }] });
-  const pipeline = device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module: device.createShaderModule({ code: kernel.code }), entryPoint: "main" } });
-  const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: uniform } }, ...buffers.map((buffer, k) => ({ binding: k + 1, resource: { buffer } }))] });
-  const run = async (times: number) => {
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    const [x, y, z] = workgroupCount(kernel.dispatch, 1);
-    for (let i = 0; i < times; i++) pass.dispatchWorkgroups(x, y, z);
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  };
-  await run(1);
-  const start = performance.now();
-  await run(3);
-  const seconds = (performance.now() - start) / 1000;
-  device.destroy();
-  return (3 * 2 * n ** 3) / seconds / 1e9;
+  const shape = { m: n, k: n, n, transA: false, transB: false };
+  const gpu = await acquireDevice();
+  const ms = await timeMatmul(gpu.device, shape, defaultMatmulConfig(shape, gpu.kind), 1, { reps: 3, rounds: 3 });
+  gpu.destroy();
+  return (2 * n ** 3) / ms / 1e6;
 }
 
 async function tfjs(backend: "webgpu" | "cpu" | "wasm"): Promise<{ samplesPerSecond: number; gflops?: number }> {
