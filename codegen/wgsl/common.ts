@@ -66,3 +66,17 @@ export function broadcastIndex(output: Dim[], input: Dim[], i = "i"): string {
   }
   return terms.length ? terms.join(" + ") : "0u";
 }
+
+/**
+ * WGSL statements that sum each invocation's `acc` over a workgroup of `width` invocations (a power of two)
+ * into `partial[0]`, a tree of halvings with a barrier after each. The kernel declares
+ * `var<workgroup> partial: array<T, width>` (T being acc's type) and names its local index `lid`.
+ */
+export function workgroupSum(width: number): string {
+  return `partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = ${width / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
+    workgroupBarrier();
+  }`;
+}

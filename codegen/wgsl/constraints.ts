@@ -4,7 +4,7 @@
 // dispatch adds them and writes the coefficient min(1, max / (‖g‖ + 1e-6)), which each chunk's optimizer
 // update reads (codegen/wgsl/optimizer.ts). Clipping by value needs no kernel: the update clamps.
 import { flatKey } from "../../runtime/webgpu/layout.js";
-import { f32, GLOBALS_WGSL } from "./common.js";
+import { f32, GLOBALS_WGSL, workgroupSum } from "./common.js";
 import type { KernelSource } from "./kernels.js";
 
 /** The buffer of partial sums and, after them, the clip coefficient. */
@@ -46,12 +46,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let g = grads[i];
     acc = acc + g * g;
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${THREADS / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
-    workgroupBarrier();
-  }
+  ${workgroupSum(THREADS)}
   if (lid == 0u) { clip[${chunk * CLIP_PARTIALS}u + wg.x] = partial[0]; }
 }
 `,
@@ -70,12 +65,7 @@ var<workgroup> partial: array<f32, ${CLIP_PARTIALS}>;
 fn main(@builtin(local_invocation_index) lid: u32) {
   var acc = 0.0;
   for (var c = 0u; c < ${chunks}u; c = c + 1u) { acc = acc + clip[c * ${CLIP_PARTIALS}u + lid]; }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${CLIP_PARTIALS / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
-    workgroupBarrier();
-  }
+  ${workgroupSum(CLIP_PARTIALS)}
   if (lid == 0u) { clip[${clipCoefficientIndex(chunks)}u] = min(${f32(max)} / (sqrt(partial[0]) + 1e-6), 1.0); }
 }
 `,
@@ -120,12 +110,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     let w = params[base + j];
     acc = acc + w * w;
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${ROW_THREADS / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
-    workgroupBarrier();
-  }
+  ${workgroupSum(ROW_THREADS)}
   let norm = sqrt(partial[0]);
   if (norm > ${f32(value)}) {
     let scale = ${f32(value)} / (norm + 1e-7);

@@ -1,7 +1,7 @@
 // WGSL for every op of the graph IR, one kernel per node (fusion comes later). Pure text generation: no
 // device access here. Each kernel's output is checked against the CPU reference (runtime/cpu/kernels.ts).
 import type { ProgramNode } from "../../runtime/program.js";
-import { broadcastIndex, countExpr, dimExpr, f32, GLOBALS_WGSL, type Dim } from "./common.js";
+import { broadcastIndex, countExpr, dimExpr, f32, GLOBALS_WGSL, type Dim, workgroupSum } from "./common.js";
 import { emitFused } from "./fuse.js";
 import { defaultMatmulConfig, matmulKernel, matmulShape, type MatmulConfig } from "./matmul.js";
 
@@ -84,12 +84,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   for (var i = lid; i < count; i = i + ${REDUCE}u) {
     acc = acc + ${term};
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${REDUCE / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
-    workgroupBarrier();
-  }
+  ${workgroupSum(REDUCE)}
   if (lid == 0u) { out[0] = ${finish}; }
 }
 `,

@@ -9,7 +9,7 @@
 // by term, and the tests compare the two.
 import type { ProgramNode } from "../../runtime/program.js";
 import { flatKey, type FlatLayout } from "../../runtime/webgpu/layout.js";
-import { f32, GLOBALS_WGSL } from "./common.js";
+import { f32, GLOBALS_WGSL, workgroupSum } from "./common.js";
 import type { KernelSource } from "./kernels.js";
 import { metricsCode, type MetricsSpec } from "./metrics.js";
 
@@ -210,12 +210,7 @@ var<workgroup> partial: array<f32, ${THREADS}>;
 fn main(@builtin(local_invocation_index) lid: u32) {
   var acc = 0.0;
   ${loops}
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${THREADS / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
-    workgroupBarrier();
-  }
+  ${workgroupSum(THREADS)}
   if (lid == 0u) {
     let lossValue = ${f32(loss.constant)}${rest} + partial[0];
     out[0] = lossValue;

@@ -4,7 +4,7 @@
 // classification rule is runtime/metrics.ts's `classify`, which the CPU backend uses.
 import { TOP_K } from "../../runtime/metrics.js";
 import { flatKey } from "../../runtime/webgpu/layout.js";
-import { f32, GLOBALS_WGSL } from "./common.js";
+import { f32, GLOBALS_WGSL, workgroupSum } from "./common.js";
 import type { KernelSource } from "./kernels.js";
 
 /** Floats in the metrics buffer: Σ loss·batch, correct predictions, top-k hits, the last step's loss. */
@@ -123,12 +123,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let g = grads[start + i] + decays[k] * old;
     acc = acc + vec3f(d * d, old * old, g * g);
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${PROBE_THREADS / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
-    workgroupBarrier();
-  }
+  ${workgroupSum(PROBE_THREADS)}
   if (lid == 0u) {
     let at = 3u * indices[k];
     probe[at] = partial[0].x;

@@ -11,7 +11,7 @@
 import type { ProgramNode } from "../../../runtime/program.js";
 import { convGeometry } from "../../../compiler/graph/ops/conv.js";
 import { convSizes, type ConvSizes } from "../../../runtime/conv-sizes.js";
-import { dimExpr, GLOBALS_WGSL, type Dim } from "../common.js";
+import { dimExpr, GLOBALS_WGSL, type Dim, workgroupSum } from "../common.js";
 import { elementwiseExpr } from "../elementwise.js";
 import { positionGemm, laneRowGemm, type Block } from "../conv-gemm.js";
 import { decls, inputShape, REDUCE, type Epilogue, type KernelSource } from "../kernels.js";
@@ -217,12 +217,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   for (var e = lid; e < count; e = e + ${REDUCE}u) {
     acc = acc + dy[((e / ${plane}u) * ${cout}u + co) * ${plane}u + e % ${plane}u];
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${REDUCE / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
-    workgroupBarrier();
-  }
+  ${workgroupSum(REDUCE)}
   if (lid == 0u) { db[co] = partial[0]; }
 }
 `,

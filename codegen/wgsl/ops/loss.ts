@@ -6,7 +6,7 @@
 // would round e away (WGSL has no log1p).
 import type { ProgramNode } from "../../../runtime/program.js";
 import { BCE_GRAD_EPSILON, BCE_LOG_FLOOR } from "../../../runtime/cpu/kernels/loss.js";
-import { countExpr, dimExpr, f32, GLOBALS_WGSL, type Dim } from "../common.js";
+import { countExpr, dimExpr, f32, GLOBALS_WGSL, type Dim, workgroupSum } from "../common.js";
 import type { Emitter } from "../emit.js";
 import { metricsCode, type MetricsSpec } from "../metrics.js";
 import { crossEntropyRow, decls, elementwise, inputShape, REDUCE, reduceAll, type KernelSource } from "../kernels.js";
@@ -179,12 +179,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     ${crossEntropyRow(cols, eps, `grad[base + c] = ${scale} * (exp(in0[base + c] - mx) / sum - tgt);`)}
     acc = acc + loss;
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${REDUCE / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
-    workgroupBarrier();
-  }
+  ${workgroupSum(REDUCE)}
   if (lid == 0u) {
     let lossValue = ${value};
     out[0] = lossValue;
